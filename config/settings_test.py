@@ -1,0 +1,13 @@
+"""Settings for the test suite: the normal settings with development defaults.
+
+Tests run over plain HTTP with the test client, so HTTPS-only behaviour is off;
+production behaviour is checked separately (tests/core/test_deploy_check.py).
+"""
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from config.settings import *  # noqa: E402,F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,43 @@
+"""Domain errors. Views and the API turn them into form errors, messages or 4xx bodies."""
+from typing import Any
+
+
+class ApplicationError(Exception):
+    """An error a user can act on: a message plus structured details."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        self.field = field
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.field:
+            return {self.field: [self.message], **self.details}
+        return {"detail": self.message, **self.details}
+
+
+class ValidationFailed(ApplicationError):
+    status_code = 400
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+
+
+class InsufficientStock(Conflict):
+    """A change would take a level below zero or below what is reserved."""
+
+
+class StockMismatch(Conflict):
+    """Compare-and-set failed: the level holds something else than the caller expected."""
+
+
+class IllegalTransition(Conflict):
+    pass

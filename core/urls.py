@@ -1,0 +1,9 @@
+from django.urls import path
+
+from inventory import views as inventory_views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", inventory_views.dashboard_view, name="dashboard"),
+]

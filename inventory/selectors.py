@@ -1,0 +1,146 @@
+"""Reads for pages and the API."""
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from core.exceptions import NotFound, ValidationFailed
+from inventory.models import Category, Location, StockLevel, StockMovement, Variant
+
+STATUS_CHOICES = [("in", "In stock"), ("low", "Low"), ("out", "Out of stock")]
+SORTS = {
+    "sku": ("variant__sku", "location__code"),
+    "-sku": ("-variant__sku", "location__code"),
+    "name": ("variant__product__name", "variant__sku", "location__code"),
+    "-name": ("-variant__product__name", "variant__sku", "location__code"),
+    "on_hand": ("on_hand", "pk"),
+    "-on_hand": ("-on_hand", "pk"),
+    "available": ("available_qty", "pk"),
+    "-available": ("-available_qty", "pk"),
+    "location": ("location__code", "variant__sku"),
+    "-location": ("-location__code", "variant__sku"),
+}
+
+
+def location_default() -> Location:
+    location = Location.objects.filter(is_default=True).first()
+    if location is None:
+        raise ValidationFailed("No default location is set: name a location.", field="location")
+    return location
+
+
+def location_get(*, code: str | None, field: str = "location") -> Location:
+    if code in (None, ""):
+        return location_default()
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise ValidationFailed(f"Unknown location {code!r}.", field=field)
+    return location
+
+
+def variant_get(*, sku: str) -> Variant:
+    variant = Variant.objects.select_related("product").filter(sku=sku).first()
+    if variant is None:
+        raise NotFound(f"Unknown SKU {sku!r}.", details={"sku": sku})
+    return variant
+
+
+def location_list(*, active_only: bool = True) -> QuerySet[Location]:
+    qs = Location.objects.all()
+    return qs.filter(active=True) if active_only else qs
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").order_by("name")
+
+
+def _available_annotated(qs: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+    return qs.annotate(available_qty=F("on_hand") - F("reserved"))
+
+
+def stock_level_list(
+    *,
+    search: str = "",
+    sku: str = "",
+    category_id: int | None = None,
+    location_code: str = "",
+    status: str = "",
+    sort: str = "sku",
+) -> QuerySet[StockLevel]:
+    """Stock levels with their variant, product, category and location, filtered and sorted."""
+    qs = _available_annotated(
+        StockLevel.objects.select_related("variant", "variant__product", "variant__product__category", "location")
+    )
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(variant__sku__icontains=search)
+            | Q(variant__barcode=search)
+            | Q(variant__product__name__icontains=search)
+        )
+    if sku:
+        qs = qs.filter(variant__sku=sku)
+    if category_id:
+        qs = qs.filter(Q(variant__product__category_id=category_id) | Q(variant__product__category__parent_id=category_id))
+    if location_code:
+        qs = qs.filter(location__code=location_code)
+    if status == "out":
+        qs = qs.filter(available_qty__lte=0)
+    elif status == "low":
+        qs = qs.filter(available_qty__gt=0, available_qty__lte=F("low_stock_threshold"))
+    elif status == "in":
+        qs = qs.filter(available_qty__gt=F("low_stock_threshold"))
+    return qs.order_by(*SORTS.get(sort, SORTS["sku"]))
+
+
+def stock_level_get(*, sku: str, location_code: str | None = None) -> QuerySet[StockLevel]:
+    variant_get(sku=sku)
+    qs = stock_level_list(sku=sku)
+    if location_code:
+        qs = qs.filter(location__code=location_code)
+    return qs
+
+
+def stock_summary() -> dict:
+    """Figures for the dashboard, in a single aggregate over stock levels."""
+    cost = Coalesce(F("variant__cost"), F("variant__product__cost"))
+    value = ExpressionWrapper(F("on_hand") * cost, output_field=DecimalField(max_digits=18, decimal_places=2))
+    available = F("on_hand") - F("reserved")
+    figures = StockLevel.objects.aggregate(
+        units_on_hand=Coalesce(Sum("on_hand"), Value(0)),
+        stock_value=Coalesce(Sum(value), Value(0, output_field=DecimalField(max_digits=18, decimal_places=2))),
+        low_count=Count("pk", filter=Q(on_hand__gt=F("reserved")) & Q(low_stock_threshold__gte=available)),
+        out_count=Count("pk", filter=Q(on_hand__lte=F("reserved"))),
+    )
+    figures["sku_count"] = Variant.objects.filter(active=True).count()
+    return figures
+
+
+def movement_list(
+    *,
+    sku: str = "",
+    type: str = "",
+    location_code: str = "",
+    user_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[StockMovement]:
+    qs = StockMovement.objects.select_related("variant", "variant__product", "location", "user", "supplier")
+    if sku:
+        qs = qs.filter(variant__sku=sku)
+    if type:
+        qs = qs.filter(type=type)
+    if location_code:
+        qs = qs.filter(location__code=location_code)
+    if user_id:
+        qs = qs.filter(user_id=user_id)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def low_stock_threshold_default() -> int:
+    return settings.STOCK_LOW_THRESHOLD_DEFAULT

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from inventory import views
+
+app_name = "inventory"
+
+urlpatterns = []

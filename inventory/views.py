@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def dashboard_view(request):
+    return HttpResponse("Stockroom")
