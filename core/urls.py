@@ -6,4 +6,5 @@ app_name = "core"
 
 urlpatterns = [
     path("", inventory_views.dashboard_view, name="dashboard"),
+    path("messages/", inventory_views.messages_view, name="messages"),
 ]

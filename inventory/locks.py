@@ -20,8 +20,11 @@ def stock_levels_lock(*, ids: Iterable[int]) -> dict[int, StockLevel]:
 
 
 def stock_level_lock_one(*, variant_id: int, location_id: int) -> StockLevel | None:
+    # Order by pk explicitly: .first() would otherwise use the model's default ordering,
+    # which joins the variant and location tables into the lock query.
     return (
         StockLevel.objects.select_for_update(of=("self",))
         .filter(variant_id=variant_id, location_id=location_id)
+        .order_by("pk")
         .first()
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from core.exceptions import InsufficientStock, StockMismatch, ValidationFailed
 from inventory.locks import stock_level_lock_one, stock_levels_lock
@@ -74,7 +75,7 @@ def stock_level_ensure(*, variant: Variant, location: Location) -> StockLevel:
 
     Safe under concurrency: the insert ignores a conflicting row created meanwhile.
     """
-    level = StockLevel.objects.filter(variant=variant, location=location).first()
+    level = StockLevel.objects.filter(variant=variant, location=location).order_by("pk").first()
     if level is None:
         StockLevel.objects.bulk_create([StockLevel(variant=variant, location=location)], ignore_conflicts=True)
         level = StockLevel.objects.get(variant=variant, location=location)
@@ -95,8 +96,23 @@ def _replay(idempotency_key: str | None) -> StockMovement | None:
     return StockMovement.objects.filter(idempotency_key=idempotency_key).select_related("level").first()
 
 
-def _replay_change(movement: StockMovement, *, variant: Variant, location: Location, type: str) -> StockChange:
-    if movement.variant_id != variant.pk or movement.location_id != location.pk or movement.type != type:
+def _replay_change(
+    movement: StockMovement,
+    *,
+    variant: Variant,
+    location: Location,
+    type: str,
+    delta: int | None = None,
+    counted: int | None = None,
+) -> StockChange:
+    """The first result for a repeated key; refused when the key was used for a different change."""
+    if (
+        movement.variant_id != variant.pk
+        or movement.location_id != location.pk
+        or movement.type != type
+        or (delta is not None and movement.delta != delta)
+        or (counted is not None and movement.quantity_after != counted)
+    ):
         raise StockMismatch(
             "This idempotency key was already used for a different stock change.",
             field="idempotency_key",
@@ -110,7 +126,8 @@ def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str,
     """Write one movement and move the counter. The caller holds the level's row lock."""
     before = level.on_hand
     after = before + delta
-    StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + delta)
+    # QuerySet.update() skips auto_now, so updated_at is set here.
+    StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + delta, updated_at=timezone.now())
     level.on_hand = after
     return StockMovement.objects.create(
         level=level,
@@ -193,14 +210,14 @@ def stock_adjust(
     location = location or location_default()
 
     if (movement := _replay(key)) is not None:
-        return _replay_change(movement, variant=variant, location=location, type=type)
+        return _replay_change(movement, variant=variant, location=location, type=type, delta=quantity)
     _check_active(location=location)
 
     try:
         with transaction.atomic():
             level = _lock_level(variant=variant, location=location)
             if (movement := _replay(key)) is not None:
-                return _replay_change(movement, variant=variant, location=location, type=type)
+                return _replay_change(movement, variant=variant, location=location, type=type, delta=quantity)
             _refuse_unexpected(level, expected_on_hand=expected_on_hand)
             if quantity < 0:
                 _refuse_shortfall(level, variant=variant, location=location, requested=-quantity)
@@ -210,7 +227,7 @@ def stock_adjust(
         # Lost a race on the same idempotency key: answer with the winner's result.
         if (movement := _replay(key)) is None:
             raise
-        return _replay_change(movement, variant=variant, location=location, type=type)
+        return _replay_change(movement, variant=variant, location=location, type=type, delta=quantity)
     return StockChange(level=level, movement=movement)
 
 
@@ -240,14 +257,14 @@ def stock_count(
     location = location or location_default()
 
     if (movement := _replay(key)) is not None:
-        return _replay_change(movement, variant=variant, location=location, type=MovementType.COUNT)
+        return _replay_change(movement, variant=variant, location=location, type=MovementType.COUNT, counted=counted)
     _check_active(location=location)
 
     try:
         with transaction.atomic():
             level = _lock_level(variant=variant, location=location)
             if (movement := _replay(key)) is not None:
-                return _replay_change(movement, variant=variant, location=location, type=MovementType.COUNT)
+                return _replay_change(movement, variant=variant, location=location, type=MovementType.COUNT, counted=counted)
             _refuse_unexpected(level, expected_on_hand=expected_on_hand)
             if counted < level.reserved:
                 raise InsufficientStock(
@@ -261,11 +278,16 @@ def stock_count(
     except IntegrityError:
         if (movement := _replay(key)) is None:
             raise
-        return _replay_change(movement, variant=variant, location=location, type=MovementType.COUNT)
+        return _replay_change(movement, variant=variant, location=location, type=MovementType.COUNT, counted=counted)
     return StockChange(level=level, movement=movement)
 
 
-def _transfer_replay(movement: StockMovement, *, variant: Variant, from_location: Location, to_location: Location) -> StockTransfer:
+def _transfer_replay(
+    movement: StockMovement, *, variant: Variant, from_location: Location, to_location: Location, quantity: int
+) -> StockTransfer:
+    if movement.transfer_id is None:
+        # The key belongs to an adjustment or a count (filtering on transfer_id=None would load them all).
+        raise StockMismatch("This idempotency key was already used for a different stock change.", field="idempotency_key")
     pair = {m.type: m for m in StockMovement.objects.filter(transfer_id=movement.transfer_id)}
     out_movement, in_movement = pair.get(MovementType.TRANSFER_OUT), pair.get(MovementType.TRANSFER_IN)
     if (
@@ -274,6 +296,7 @@ def _transfer_replay(movement: StockMovement, *, variant: Variant, from_location
         or out_movement.variant_id != variant.pk
         or out_movement.location_id != from_location.pk
         or in_movement.location_id != to_location.pk
+        or out_movement.delta != -quantity
     ):
         raise StockMismatch("This idempotency key was already used for a different stock change.", field="idempotency_key")
     return StockTransfer(
@@ -306,19 +329,27 @@ def stock_transfer(
     key = _check_key(idempotency_key)
 
     if (movement := _replay(key)) is not None:
-        return _transfer_replay(movement, variant=variant, from_location=from_location, to_location=to_location)
-    _check_active(location=from_location)
+        return _transfer_replay(movement, variant=variant, from_location=from_location, to_location=to_location,
+                                quantity=quantity)
+    if not from_location.active:
+        raise ValidationFailed(f"Location {from_location.code} is inactive.", field="from_location")
     if not to_location.active:
         raise ValidationFailed(f"Location {to_location.code} is inactive.", field="to_location")
 
     try:
         with transaction.atomic():
-            source = stock_level_ensure(variant=variant, location=from_location)
-            target = stock_level_ensure(variant=variant, location=to_location)
+            # Missing levels are created in location order: two transfers creating the same two
+            # levels in opposite directions would otherwise wait on each other's inserts.
+            ensured = {
+                loc.pk: stock_level_ensure(variant=variant, location=loc)
+                for loc in sorted((from_location, to_location), key=lambda loc: loc.pk)
+            }
+            source, target = ensured[from_location.pk], ensured[to_location.pk]
             locked = stock_levels_lock(ids=[source.pk, target.pk])
             source, target = locked[source.pk], locked[target.pk]
             if (movement := _replay(key)) is not None:
-                return _transfer_replay(movement, variant=variant, from_location=from_location, to_location=to_location)
+                return _transfer_replay(movement, variant=variant, from_location=from_location, to_location=to_location,
+                                        quantity=quantity)
             _refuse_shortfall(source, variant=variant, location=from_location, requested=quantity)
             transfer_id = uuid.uuid4()
             out_movement = _apply(source, delta=-quantity, type=MovementType.TRANSFER_OUT, reason=reason, notes=notes,
@@ -328,7 +359,8 @@ def stock_transfer(
     except IntegrityError:
         if (movement := _replay(key)) is None:
             raise
-        return _transfer_replay(movement, variant=variant, from_location=from_location, to_location=to_location)
+        return _transfer_replay(movement, variant=variant, from_location=from_location, to_location=to_location,
+                                quantity=quantity)
     return StockTransfer(from_level=source, to_level=target, out_movement=out_movement, in_movement=in_movement)
 
 

@@ -1,0 +1,35 @@
+from io import StringIO
+
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from inventory.models import StockLevel, StockMovement
+
+STOCK_ROW_KEYS = {
+    "sku", "product", "location", "on_hand", "reserved", "available", "low_stock_threshold", "is_low", "is_out",
+    # harmless extras
+    "variant_name", "reorder_quantity",
+}
+MOVEMENT_KEYS = {
+    "id", "sku", "location", "type", "delta", "quantity_before", "quantity_after", "reason", "notes", "user",
+    "reference", "idempotency_key", "created_at",
+}
+
+
+def api_token_from_command(username: str) -> str:
+    """The token `manage.py create_api_token USERNAME` prints."""
+    out = StringIO()
+    call_command("create_api_token", username, stdout=out)
+    return out.getvalue().strip()
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_from_command(user.username)}")
+    return client
+
+
+def ledger_snapshot() -> tuple:
+    """Every level's counters and the number of movements: equal before and after a refused call."""
+    levels = tuple(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved"))
+    return levels, StockMovement.objects.count()

@@ -1,0 +1,112 @@
+import re
+from io import StringIO
+
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+SCHEMA_URL = "/api/v1/schema/"
+DOCS_URL = "/api/v1/docs/"
+
+OPERATIONS = {
+    ("/api/v1/stock/", "get"): "stock_list",
+    ("/api/v1/stock/{sku}/", "get"): "stock_detail",
+    ("/api/v1/stock/adjust/", "post"): "stock_adjust",
+    ("/api/v1/stock/count/", "post"): "stock_count",
+    ("/api/v1/stock/transfer/", "post"): "stock_transfer",
+    ("/api/v1/movements/", "get"): "movement_list",
+}
+
+
+@pytest.fixture
+def schema(staff_api):
+    response = staff_api.get(SCHEMA_URL, HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.smoke
+def test_schema_view_lists_every_operation(schema):
+    found = {
+        (path, method): operation["operationId"]
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+
+    assert schema["openapi"].startswith("3.")
+    assert found == OPERATIONS
+
+
+def test_schema_view_describes_the_stock_row_and_requests(schema):
+    components = schema["components"]["schemas"]
+
+    assert set(components["StockRow"]["required"]) >= {
+        "sku", "product", "location", "on_hand", "reserved", "available", "low_stock_threshold", "is_low", "is_out",
+    }
+    assert set(components["StockAdjust"]["required"]) == {"sku", "quantity", "type", "reason"}
+    assert set(components["StockCount"]["required"]) == {"sku", "counted", "reason"}
+    assert set(components["StockTransfer"]["required"]) == {"sku", "from_location", "to_location", "quantity", "reason"}
+    assert set(components["StockTransferResult"]["properties"]) == {"from", "to", "movements"}
+    assert components["StockAdjust"]["properties"]["quantity"]["maximum"] == 1_000_000_000
+
+
+def test_schema_view_documents_error_codes(schema):
+    adjust = schema["paths"]["/api/v1/stock/adjust/"]["post"]["responses"]
+    transfer = schema["paths"]["/api/v1/stock/transfer/"]["post"]["responses"]
+
+    assert {"200", "201", "400", "401", "403", "404", "409"} <= set(adjust)
+    assert {"201", "400", "401", "403", "404", "409"} <= set(transfer)
+    assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
+
+
+def test_schema_view_anonymous_gets_401(api_client):
+    assert api_client.get(SCHEMA_URL).status_code == 401
+
+
+def test_schema_command_validates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yaml"
+
+    # --fail-on-warn raises on any generator warning, --validate on an invalid document
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target), stderr=StringIO())
+
+    document = yaml.safe_load(target.read_text())
+    assert "/api/v1/stock/adjust/" in document["paths"]
+
+
+@pytest.mark.smoke
+def test_api_docs_view_renders_swagger_ui_without_inline_script(client, staff_user):
+    client.force_login(staff_user)
+
+    response = client.get(DOCS_URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-schema-url="/api/v1/schema/"' in html
+    assert "vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert "vendor/swagger-ui/swagger-ui.css" in html
+    assert "js/api-docs.js" in html
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+    assert " style=" not in html
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+def test_api_docs_view_static_assets_exist():
+    assert finders.find("js/api-docs.js")
+    assert finders.find("vendor/swagger-ui/swagger-ui-bundle.js")
+    assert finders.find("vendor/swagger-ui/swagger-ui.css")
+
+
+def test_api_docs_view_anonymous_is_sent_to_login(client):
+    response = client.get(DOCS_URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_api_docs_view_role_without_permission_gets_403(client, customer_user):
+    client.force_login(customer_user)
+
+    assert client.get(DOCS_URL).status_code == 403

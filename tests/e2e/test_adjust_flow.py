@@ -1,0 +1,92 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+
+from accounts.roles import STAFF, STAFF_PERMISSIONS
+from inventory.models import StockLevel, StockMovement
+from inventory.services import stock_adjust
+from tests import factories
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "e2e-pass-word-123"
+
+
+def _staff_user():
+    # Transactional tests flush the database, data migrations included: make the role here.
+    group, _ = Group.objects.get_or_create(name=STAFF)
+    group.permissions.set(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        for app_label, codename in (name.split(".") for name in STAFF_PERMISSIONS)
+    )
+    user = get_user_model().objects.create_user("e2e-staff", password=PASSWORD, first_name="Erin")
+    user.groups.add(group)
+    return user
+
+
+def _stock():
+    main = factories.LocationFactory(code="main", name="Main warehouse", is_default=True)
+    target = factories.VariantFactory(sku="E2E-RED-M", product__name="Rain jacket")
+    other = factories.VariantFactory(sku="E2E-BLUE-L", product__name="Wool hat")
+    stock_adjust(variant=target, location=main, quantity=7, type="RESTOCK", reason="Opening stock")
+    stock_adjust(variant=other, location=main, quantity=30, type="RESTOCK", reason="Opening stock")
+    return StockLevel.objects.get(variant=target, location=main)
+
+
+def test_adjust_flow_restock_through_dialog_updates_row_and_history(page):
+    from playwright.sync_api import expect
+
+    _staff_user()
+    level = _stock()
+
+    # Log in through the login page.
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("e2e-staff")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.locator(".user-badge")).to_contain_text("Staff")
+
+    # Search the SKU: the results swap in as you type.
+    page.goto("/inventory/")
+    rows = page.locator("#stock-results tbody tr")
+    expect(rows).to_have_count(2)
+    page.evaluate("window.stockroomNoReload = true")
+    page.get_by_placeholder("Search name, SKU or barcode").fill("E2E-RED")
+    expect(rows).to_have_count(1)
+    row = page.locator(f"#level-{level.pk}")
+    expect(row).to_contain_text("E2E-RED-M")
+    expect(row.locator("td.on-hand")).to_have_text("7")
+    expect(page).to_have_url(f"{page.url.split('?')[0]}?q=E2E-RED&category=&location=&status=&sort=sku")
+    page.screenshot(path="/tmp/ui-inventory-list.png", full_page=True, caret="initial")
+
+    # Open the Adjust dialog and restock 5 units.
+    row.get_by_role("button", name="Adjust").click()
+    dialog = page.locator("dialog#modal")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Adjust stock")).to_be_visible()
+    dialog.get_by_label("Type").select_option("RESTOCK")
+    dialog.get_by_label("Quantity").fill("5")
+    dialog.get_by_label("Reason").fill("E2E delivery 4711")
+    page.screenshot(path="/tmp/ui-adjust-dialog.png", caret="initial")
+    dialog.get_by_role("button", name="Save adjustment").click()
+
+    # The dialog closes and the row shows the new quantity, without a page reload.
+    expect(dialog).to_be_hidden()
+    expect(row.locator("td.on-hand")).to_have_text("12")
+    expect(page.locator("#messages")).to_contain_text("7 → 12")
+    assert page.evaluate("window.stockroomNoReload") is True
+    level.refresh_from_db()
+    assert level.on_hand == 12
+    assert StockMovement.objects.filter(level=level, type="RESTOCK", delta=5, reason="E2E delivery 4711").count() == 1
+
+    # The history page lists the movement with its reason.
+    page.get_by_role("link", name="History").click()
+    history_row = page.locator("#movement-results tbody tr", has_text="E2E delivery 4711")
+    expect(history_row).to_have_count(1)
+    expect(history_row).to_contain_text("E2E-RED-M")
+    expect(history_row).to_contain_text("+5")
+    expect(history_row).to_contain_text("7 → 12")
+    expect(history_row).to_contain_text("e2e-staff")
+
+    assert page.console_errors == []
