@@ -40,7 +40,8 @@ def location_get(*, code: str | None, field: str = "location") -> Location:
 
 
 def variant_get(*, sku: str) -> Variant:
-    variant = Variant.objects.select_related("product").filter(sku=sku).first()
+    # No SKU holds a NUL character, and PostgreSQL refuses one in a query.
+    variant = None if "\x00" in sku else Variant.objects.select_related("product").filter(sku=sku).first()
     if variant is None:
         raise NotFound(f"Unknown SKU {sku!r}.", details={"sku": sku})
     return variant

@@ -1,0 +1,91 @@
+"""Walk every URL pattern of the project as anonymous, Staff and Manager.
+
+A new URL is covered automatically: it must fit one of the expectations below, so a
+page that forgets its login or role check fails here.
+"""
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"healthz", "accounts:login"}
+MANAGER_ONLY = {"inventory:stock_transfer", "api:stock_transfer"}
+POST_ONLY = {"api:stock_adjust", "api:stock_count", "api:stock_transfer", "accounts:logout"}
+
+
+def _patterns(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue  # Django's admin site has its own checks (tested below)
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
+
+
+def _url(route: str, level) -> str:
+    route = route.replace("<str:sku>", level.variant.sku).replace("<int:pk>", str(level.pk))
+    assert "<" not in route, f"add a value for {route}"
+    return "/" + route
+
+
+@pytest.fixture
+def urls(stocked):
+    level = stocked(5)
+    return [(name, _url(route, level)) for name, route in _patterns()]
+
+
+def test_every_url_is_known_to_this_walk(urls):
+    assert len(urls) >= 15
+    names = {name for name, _ in urls}
+    assert {"inventory:stock_list", "api:stock_list", "core:dashboard"} <= names
+
+
+def test_anonymous_is_sent_to_login_or_refused_everywhere(client, urls):
+    for name, url in urls:
+        if name in PUBLIC:
+            continue
+        method = client.post if name in POST_ONLY else client.get
+        response = method(url)
+        if url.startswith("/api/") and name != "api:docs":  # the docs page is a page
+            assert response.status_code in (401, 403), f"{name} {url} answered {response.status_code}"
+        else:
+            assert response.status_code == 302, f"{name} {url} answered {response.status_code}"
+            assert response["Location"].startswith("/accounts/login/"), name
+
+
+def test_staff_gets_403_on_manager_pages_and_in_elsewhere(staff_client, urls):
+    for name, url in urls:
+        if name == "accounts:logout":
+            continue
+        if name in POST_ONLY:
+            response = staff_client.post(url, {}, content_type="application/json")
+            expected = {403} if name in MANAGER_ONLY else {400}
+        else:
+            response = staff_client.get(url)
+            expected = {403} if name in MANAGER_ONLY else {200, 302}
+        assert response.status_code in expected, f"{name} {url} answered {response.status_code}"
+
+
+def test_manager_reaches_every_page(manager_client, urls):
+    for name, url in urls:
+        if name == "accounts:logout":
+            continue
+        if name in POST_ONLY:
+            response = manager_client.post(url, {}, content_type="application/json")
+            assert response.status_code == 400, f"{name} {url} answered {response.status_code}"
+        else:
+            response = manager_client.get(url)
+            assert response.status_code in (200, 302), f"{name} {url} answered {response.status_code}"
+
+
+def test_admin_site_is_for_admins_only(client, staff_user, manager_user, admin_user):
+    for user in (staff_user, manager_user):
+        client.force_login(user)
+        response = client.get("/admin/")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/auth/user/").status_code == 200
