@@ -258,13 +258,35 @@ def catalogue_ensure(
     return [levels[vid] for vid in variant_ids]
 
 
-def stock_top_up(*, level_ids: Iterable[int], below: int, to: int, threads: int = 4) -> int:
+def in_threads(items: list, work: Callable[[Any], None], *, threads: int = 4) -> None:
+    """Call `work(item)` for every item, spread over a few threads (each with its own connection)."""
+    from django.db import connections
+
+    errors: list[BaseException] = []
+
+    def run(part: list) -> None:
+        try:
+            for item in part:
+                work(item)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=run, args=(items[i::threads],)) for i in range(threads) if items[i::threads]]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+
+
+def stock_top_up(*, level_ids: Iterable[int], below: int, to: int) -> int:
     """Restock (through stock_adjust) every level holding fewer than `below` units up to `to`.
 
     Returns the number of levels restocked.
     """
-    from django.db import connections
-
     from inventory.models import StockLevel
     from inventory.services import stock_adjust
 
@@ -273,27 +295,9 @@ def stock_top_up(*, level_ids: Iterable[int], below: int, to: int, threads: int 
         .select_related("variant", "location")
         .order_by("pk")
     )
-    if not low:
-        return 0
-    log(f"restocking {len(low)} levels to {to} units")
-    chunks = [low[i::threads] for i in range(threads)]
-    errors: list[BaseException] = []
-
-    def work(chunk: list) -> None:
-        try:
-            for level in chunk:
-                stock_adjust(variant=level.variant, location=level.location, quantity=to - level.on_hand,
-                             type="RESTOCK", reason="Bench opening stock")
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    workers = [threading.Thread(target=work, args=(chunk,)) for chunk in chunks if chunk]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if errors:
-        raise errors[0]
+    if low:
+        log(f"restocking {len(low)} levels to {to} units")
+        in_threads(low, lambda level: stock_adjust(variant=level.variant, location=level.location,
+                                                   quantity=to - level.on_hand, type="RESTOCK",
+                                                   reason="Bench opening stock"))
     return len(low)

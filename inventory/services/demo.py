@@ -9,7 +9,7 @@ Each section is its own function (locations, categories, catalogue, stock histor
 thresholds) so later issues can add theirs (suppliers, orders, ...) to `demo_seed`.
 """
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -139,7 +139,6 @@ class DemoSeedResult:
     movements: int = 0
     low: int = 0
     out: int = 0
-    details: dict = field(default_factory=dict)
 
 
 def _ean13(number: int) -> str:

@@ -5,11 +5,11 @@ SELECT ... FOR UPDATE in primary-key order (inventory.locks), changes the
 counters with F() and appends one StockMovement per level changed, so that
 on_hand always equals the sum of the level's movement deltas.
 """
+import functools
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.exceptions import InsufficientStock, StockMismatch, ValidationFailed
@@ -121,22 +121,51 @@ def _replay_change(
     return StockChange(level=level, movement=movement, replayed=True)
 
 
+_MOVEMENT_FIELDS = [field for field in StockMovement._meta.concrete_fields if not field.primary_key]
+
+
+@functools.cache
+def _apply_sql(vendor: str) -> tuple[str, str | None]:
+    """The statements that move a counter and write its movement.
+
+    On PostgreSQL one statement: the UPDATE in a data-modifying CTE feeding the INSERT, so a
+    hot level is held for one round trip less. Elsewhere an UPDATE, then an INSERT.
+    """
+    quote = connection.ops.quote_name
+    level, movement = quote(StockLevel._meta.db_table), quote(StockMovement._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in _MOVEMENT_FIELDS)
+    placeholders = ", ".join(["%s"] * len(_MOVEMENT_FIELDS))
+    update = (
+        f'UPDATE {level} SET "on_hand" = ({level}."on_hand" + %s), "updated_at" = %s '
+        f'WHERE {level}."id" = %s'
+    )
+    if vendor == "postgresql":
+        return (
+            f'WITH moved AS ({update} RETURNING {level}."id") '
+            f'INSERT INTO {movement} ({columns}) SELECT {placeholders} FROM moved RETURNING "id"',
+            None,
+        )
+    return update, f'INSERT INTO {movement} ({columns}) VALUES ({placeholders}) RETURNING "id"'
+
+
 def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str, user, idempotency_key: str | None,
            supplier=None, reference: str = "", transfer_id=None) -> StockMovement:
-    """Write one movement and move the counter. The caller holds the level's row lock."""
+    """Move the counter and write its movement. The caller holds the level's row lock.
+
+    The UPDATE and INSERT are sent as plain SQL: they run while the row lock is held, and
+    the ORM's statement building cost several times the statements themselves, which on
+    a busy SKU is what limits throughput (bench/ledger_hot).
+    """
     before = level.on_hand
-    after = before + delta
-    # QuerySet.update() skips auto_now, so updated_at is set here.
-    StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + delta, updated_at=timezone.now())
-    level.on_hand = after
-    return StockMovement.objects.create(
-        level=level,
+    now = timezone.now()
+    movement = StockMovement(
+        level_id=level.pk,
         variant_id=level.variant_id,
         location_id=level.location_id,
         type=type,
         delta=delta,
         quantity_before=before,
-        quantity_after=after,
+        quantity_after=before + delta,
         reason=reason,
         notes=notes or "",
         user=user if getattr(user, "is_authenticated", False) else None,
@@ -144,7 +173,23 @@ def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str,
         reference=reference or "",
         transfer_id=transfer_id,
         idempotency_key=idempotency_key,
+        created_at=now,
     )
+    values = [field.get_db_prep_save(getattr(movement, field.attname), connection) for field in _MOVEMENT_FIELDS]
+    updated_at = StockLevel._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    update_sql, insert_sql = _apply_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        if insert_sql is None:  # PostgreSQL: the update and the insert travel as one statement
+            cursor.execute(update_sql, [delta, updated_at, level.pk, *values])
+        else:
+            cursor.execute(update_sql, [delta, updated_at, level.pk])
+            cursor.execute(insert_sql, values)
+        movement.pk = cursor.fetchone()[0]
+    movement._state.adding = False
+    movement._state.db = connection.alias
+    level.on_hand = before + delta
+    level.updated_at = now
+    return movement
 
 
 def _refuse_shortfall(level: StockLevel, *, variant: Variant, location: Location, requested: int) -> None:

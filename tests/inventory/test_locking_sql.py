@@ -22,7 +22,9 @@ LEVEL_TABLE = '"inventory_stocklevel"'
 LOCK_SUFFIX = f"FOR UPDATE OF {LEVEL_TABLE}"
 ORDER_BY_PK = f"ORDER BY {LEVEL_TABLE}.\"id\" ASC"
 IDS_IN = re.compile(r'"inventory_stocklevel"\."id" IN \(([\d, ]+)\)')
-UPDATE_ID = re.compile(r'^UPDATE "inventory_stocklevel" .* WHERE "inventory_stocklevel"\."id" = (\d+)$')
+# A level is updated by primary key, alone or (on PostgreSQL) inside the CTE that also
+# inserts its movement: WITH moved AS (UPDATE ... WHERE id = N RETURNING ...) INSERT ...
+UPDATE_ID = re.compile(r'^(?:WITH \w+ AS \()?UPDATE "inventory_stocklevel" .* WHERE "inventory_stocklevel"\."id" = (\d+)(?:$| RETURNING)')
 BY_PAIR = re.compile(
     r'"inventory_stocklevel"\."location_id" = (\d+) AND "inventory_stocklevel"\."variant_id" = (\d+)'
 )
@@ -34,6 +36,10 @@ def _statements(ctx: CaptureQueriesContext) -> list[str]:
 
 def _is_lock(sql: str) -> bool:
     return sql.startswith("SELECT") and f"FROM {LEVEL_TABLE}" in sql and "FOR UPDATE" in sql
+
+
+def _is_level_update(sql: str) -> bool:
+    return sql.startswith(f"UPDATE {LEVEL_TABLE}") or sql.startswith(f"WITH moved AS (UPDATE {LEVEL_TABLE}")
 
 
 def _locked_ids(sql: str) -> list[int]:
@@ -63,7 +69,7 @@ def _check_locked_before_updated(statements: list[str]) -> tuple[list[str], list
             assert ORDER_BY_PK in sql, f"lock must order by primary key: {sql}"
             locks.append(sql)
             locked.update(_locked_ids(sql))
-        elif sql.startswith(f"UPDATE {LEVEL_TABLE}"):
+        elif _is_level_update(sql):
             match = UPDATE_ID.match(sql)
             assert match, f"a level must be updated by primary key: {sql}"
             level_id = int(match.group(1))
@@ -91,7 +97,7 @@ def test_stock_adjust_locks_the_level_before_updating_it(stocked):
     assert len(locks) == 1
     assert _locked_ids(locks[0]) == [level.pk]
     assert updated == [level.pk]
-    assert _first_index(statements, _is_lock) < _first_index(statements, lambda s: s.startswith("UPDATE"))
+    assert _first_index(statements, _is_lock) < _first_index(statements, _is_level_update)
 
 
 def test_stock_adjust_on_a_new_level_locks_it_after_creating_it(variant, default_location):
@@ -103,7 +109,7 @@ def test_stock_adjust_on_a_new_level_locks_it_after_creating_it(variant, default
     assert updated == [change.level.pk]
     insert = _first_index(statements, lambda s: s.startswith(f"INSERT INTO {LEVEL_TABLE}"))
     last_lock = max(i for i, sql in enumerate(statements) if _is_lock(sql))
-    assert insert < last_lock < _first_index(statements, lambda s: s.startswith(f"UPDATE {LEVEL_TABLE}"))
+    assert insert < last_lock < _first_index(statements, _is_level_update)
 
 
 @pytest.mark.parametrize("expected_on_hand", [None, 10])
