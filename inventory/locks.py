@@ -3,6 +3,7 @@
 Taking locks in one global order means two transactions that touch the same levels
 queue behind each other instead of deadlocking.
 """
+import functools
 from collections.abc import Iterable
 
 from django.db import connection
@@ -20,6 +21,20 @@ def stock_levels_lock(*, ids: Iterable[int]) -> dict[int, StockLevel]:
     return {level.pk: level for level in stock_levels_for_update(ids=ids)}
 
 
+@functools.cache
+def _lock_one_sql(vendor: str) -> tuple[list[str], str]:
+    quote = connection.ops.quote_name
+    table = quote(StockLevel._meta.db_table)
+    fields = StockLevel._meta.concrete_fields
+    columns = ", ".join(f"{table}.{quote(field.column)}" for field in fields)
+    lock = f" FOR UPDATE OF {table}" if connection.features.has_select_for_update else ""
+    sql = (
+        f'SELECT {columns} FROM {table} WHERE {table}."location_id" = %s AND {table}."variant_id" = %s '
+        f'ORDER BY {table}."id" ASC LIMIT 1{lock}'
+    )
+    return [field.attname for field in fields], sql
+
+
 def stock_level_lock_one(*, variant_id: int, location_id: int) -> StockLevel | None:
     """Lock the one level of variant@location, or return None when it does not exist yet.
 
@@ -27,15 +42,7 @@ def stock_level_lock_one(*, variant_id: int, location_id: int) -> StockLevel | N
     statement, and building it through the ORM took longer than the database took to
     answer it (bench/ledger_hot). The statement is the one the ORM would send.
     """
-    fields = [field.attname for field in StockLevel._meta.concrete_fields]
-    quote = connection.ops.quote_name
-    table = quote(StockLevel._meta.db_table)
-    columns = ", ".join(f"{table}.{quote(field.column)}" for field in StockLevel._meta.concrete_fields)
-    lock = f" FOR UPDATE OF {table}" if connection.features.has_select_for_update else ""
-    sql = (
-        f'SELECT {columns} FROM {table} WHERE {table}."location_id" = %s AND {table}."variant_id" = %s '
-        f'ORDER BY {table}."id" ASC LIMIT 1{lock}'
-    )
+    fields, sql = _lock_one_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [location_id, variant_id])
         row = cursor.fetchone()
