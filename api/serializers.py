@@ -87,10 +87,18 @@ class StockDetailSerializer(serializers.Serializer):
 
 
 class StockChangeSerializer(serializers.Serializer):
-    """The answer to an adjustment or a count: the level after the change and its movement."""
+    """The answer to an adjustment or a count: the stock row after the change and its movement.
+
+    The row stands both under "stock" and at the top level, so `on_hand` can be read
+    straight from the answer.
+    """
 
     stock = StockRowSerializer(source="level")
     movement = MovementSerializer()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return {**data["stock"], **data}
 
 
 class StockTransferResultSerializer(serializers.Serializer):

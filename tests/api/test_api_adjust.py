@@ -24,7 +24,7 @@ def test_stock_adjust_view_writes_movement_and_answers_201(staff_api, stocked):
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"stock", "movement"}
+    assert set(body) == {"stock", "movement"} | STOCK_ROW_KEYS
     assert set(body["stock"]) == STOCK_ROW_KEYS
     assert set(body["movement"]) == MOVEMENT_KEYS
     assert (body["stock"]["sku"], body["stock"]["location"], body["stock"]["on_hand"]) == (sku, "main", 7)
@@ -264,3 +264,22 @@ def test_stock_adjust_view_session_needs_csrf_token(staff_user, stocked):
 
 def test_stock_adjust_view_get_not_allowed(staff_api):
     assert staff_api.get(URL).status_code == 405
+
+
+@pytest.mark.smoke
+def test_stock_adjust_view_answers_the_stock_row_at_the_top_level_too(stocked, admin_user):
+    from rest_framework.test import APIClient
+
+    level = stocked(10)
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    response = client.post(
+        "/api/v1/stock/adjust/",
+        {"sku": level.variant.sku, "quantity": -3, "type": "SALE", "reason": "Counter sale"},
+        format="json",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["on_hand"] == body["stock"]["on_hand"] == 7
+    assert body["available"] == 7 and body["is_out"] is False
+    assert body["movement"]["delta"] == -3
