@@ -24,7 +24,7 @@ run: install
 	bash scripts/run-embedded.sh
 
 services:
-	bash scripts/ensure-services.sh
+	@bash scripts/ensure-services.sh
 
 chromium:
 	bash scripts/ensure-chromium.sh
@@ -32,8 +32,9 @@ chromium:
 test: install services chromium
 	bash scripts/test.sh
 
+# Prints one JSON line per result on stdout; progress goes to stderr.
 bench: install services
-	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/stockroom_bench} DEBUG=1 $(PY) -m bench
+	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/stockroom_bench} DEBUG=1 $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var db.sqlite3

@@ -58,7 +58,6 @@ def test_adjust_flow_restock_through_dialog_updates_row_and_history(page):
     expect(row).to_contain_text("E2E-RED-M")
     expect(row.locator("td.on-hand")).to_have_text("7")
     expect(page).to_have_url(f"{page.url.split('?')[0]}?q=E2E-RED&category=&location=&status=&sort=sku")
-    page.screenshot(path="/tmp/ui-inventory-list.png", full_page=True, caret="initial")
 
     # Open the Adjust dialog and restock 5 units.
     row.get_by_role("button", name="Adjust").click()
@@ -68,7 +67,6 @@ def test_adjust_flow_restock_through_dialog_updates_row_and_history(page):
     dialog.get_by_label("Type").select_option("RESTOCK")
     dialog.get_by_label("Quantity").fill("5")
     dialog.get_by_label("Reason").fill("E2E delivery 4711")
-    page.screenshot(path="/tmp/ui-adjust-dialog.png", caret="initial")
     dialog.get_by_role("button", name="Save adjustment").click()
 
     # The dialog closes and the row shows the new quantity, without a page reload.
