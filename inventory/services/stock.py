@@ -125,27 +125,16 @@ _MOVEMENT_FIELDS = [field for field in StockMovement._meta.concrete_fields if no
 
 
 @functools.cache
-def _apply_sql(vendor: str) -> tuple[str, str | None]:
-    """The statements that move a counter and write its movement.
-
-    On PostgreSQL one statement: the UPDATE in a data-modifying CTE feeding the INSERT, so a
-    hot level is held for one round trip less. Elsewhere an UPDATE, then an INSERT.
-    """
+def _apply_sql(vendor: str) -> tuple[str, str]:
+    """The UPDATE that moves a counter and the INSERT that writes its movement."""
     quote = connection.ops.quote_name
     level, movement = quote(StockLevel._meta.db_table), quote(StockMovement._meta.db_table)
     columns = ", ".join(quote(field.column) for field in _MOVEMENT_FIELDS)
     placeholders = ", ".join(["%s"] * len(_MOVEMENT_FIELDS))
-    update = (
-        f'UPDATE {level} SET "on_hand" = ({level}."on_hand" + %s), "updated_at" = %s '
-        f'WHERE {level}."id" = %s'
+    return (
+        f'UPDATE {level} SET "on_hand" = ({level}."on_hand" + %s), "updated_at" = %s WHERE {level}."id" = %s',
+        f'INSERT INTO {movement} ({columns}) VALUES ({placeholders}) RETURNING {quote("id")}',
     )
-    if vendor == "postgresql":
-        return (
-            f'WITH moved AS ({update} RETURNING {level}."id") '
-            f'INSERT INTO {movement} ({columns}) SELECT {placeholders} FROM moved RETURNING "id"',
-            None,
-        )
-    return update, f'INSERT INTO {movement} ({columns}) VALUES ({placeholders}) RETURNING "id"'
 
 
 def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str, user, idempotency_key: str | None,
@@ -179,11 +168,8 @@ def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str,
     updated_at = StockLevel._meta.get_field("updated_at").get_db_prep_save(now, connection)
     update_sql, insert_sql = _apply_sql(connection.vendor)
     with connection.cursor() as cursor:
-        if insert_sql is None:  # PostgreSQL: the update and the insert travel as one statement
-            cursor.execute(update_sql, [delta, updated_at, level.pk, *values])
-        else:
-            cursor.execute(update_sql, [delta, updated_at, level.pk])
-            cursor.execute(insert_sql, values)
+        cursor.execute(update_sql, [delta, updated_at, level.pk])
+        cursor.execute(insert_sql, values)
         movement.pk = cursor.fetchone()[0]
     movement._state.adding = False
     movement._state.db = connection.alias

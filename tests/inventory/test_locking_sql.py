@@ -22,9 +22,7 @@ LEVEL_TABLE = '"inventory_stocklevel"'
 LOCK_SUFFIX = f"FOR UPDATE OF {LEVEL_TABLE}"
 ORDER_BY_PK = f"ORDER BY {LEVEL_TABLE}.\"id\" ASC"
 IDS_IN = re.compile(r'"inventory_stocklevel"\."id" IN \(([\d, ]+)\)')
-# A level is updated by primary key, alone or (on PostgreSQL) inside the CTE that also
-# inserts its movement: WITH moved AS (UPDATE ... WHERE id = N RETURNING ...) INSERT ...
-UPDATE_ID = re.compile(r'^(?:WITH \w+ AS \()?UPDATE "inventory_stocklevel" .* WHERE "inventory_stocklevel"\."id" = (\d+)(?:$| RETURNING)')
+UPDATE_ID = re.compile(r'^UPDATE "inventory_stocklevel" .* WHERE "inventory_stocklevel"\."id" = (\d+)$')
 BY_PAIR = re.compile(
     r'"inventory_stocklevel"\."location_id" = (\d+) AND "inventory_stocklevel"\."variant_id" = (\d+)'
 )
@@ -39,7 +37,7 @@ def _is_lock(sql: str) -> bool:
 
 
 def _is_level_update(sql: str) -> bool:
-    return sql.startswith(f"UPDATE {LEVEL_TABLE}") or sql.startswith(f"WITH moved AS (UPDATE {LEVEL_TABLE}")
+    return sql.startswith(f"UPDATE {LEVEL_TABLE}")
 
 
 def _locked_ids(sql: str) -> list[int]:
