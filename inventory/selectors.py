@@ -1,7 +1,6 @@
 """Reads for pages and the API."""
 from datetime import date
 
-from django.conf import settings
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -105,14 +104,6 @@ def stock_level_list(
     return qs.order_by(*SORTS.get(sort, SORTS["sku"]))
 
 
-def stock_level_get(*, sku: str, location_code: str | None = None) -> QuerySet[StockLevel]:
-    variant_get(sku=sku)
-    qs = stock_level_list(sku=sku)
-    if location_code:
-        qs = qs.filter(location__code=location_code)
-    return qs
-
-
 def stock_summary() -> dict:
     """Figures for the dashboard, in a single aggregate over stock levels."""
     cost = Coalesce(F("variant__cost"), F("variant__product__cost"))
@@ -152,6 +143,3 @@ def movement_list(
         qs = qs.filter(created_at__date__lte=date_to)
     return qs.order_by("-created_at", "-id")
 
-
-def low_stock_threshold_default() -> int:
-    return settings.STOCK_LOW_THRESHOLD_DEFAULT

@@ -1,8 +1,8 @@
 """The only door to stock: every change of on_hand goes through these functions.
 
 Each one runs in one transaction, locks the StockLevel rows it changes with
-SELECT ... FOR UPDATE in primary-key order (inventory.locks), changes the
-counters with F() and appends one StockMovement per level changed, so that
+SELECT ... FOR UPDATE in primary-key order (inventory.locks), moves the counter
+with `on_hand = on_hand + delta` and appends one StockMovement per level changed, so that
 on_hand always equals the sum of the level's movement deltas.
 """
 import functools
@@ -126,7 +126,8 @@ _MOVEMENT_FIELDS = [field for field in StockMovement._meta.concrete_fields if no
 
 @functools.cache
 def _apply_sql(vendor: str) -> tuple[str, str]:
-    """The UPDATE that moves a counter and the INSERT that writes its movement."""
+    """The UPDATE that moves a counter and the INSERT that writes its movement, built once
+    per database backend (`vendor` is the cache key: quoting differs between backends)."""
     quote = connection.ops.quote_name
     level, movement = quote(StockLevel._meta.db_table), quote(StockMovement._meta.db_table)
     columns = ", ".join(quote(field.column) for field in _MOVEMENT_FIELDS)
