@@ -15,6 +15,10 @@ STAFF_PERMISSIONS = [
     "inventory.view_stocklevel",
     "inventory.adjust_stock",
     "inventory.view_stockmovement",
+    "inventory.view_reservation",
+    "orders.view_salesorder",
+    "orders.add_salesorder",
+    "orders.transition_salesorder",
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
@@ -32,6 +36,10 @@ MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
     "suppliers.view_supplier",
     "suppliers.add_supplier",
     "suppliers.change_supplier",
+    "inventory.add_reservation",
+    "inventory.commit_reservation",
+    "orders.refund_salesorder",
+    "orders.view_stripeevent",
 ]
 
 # Admin holds every permission (see roles_sync); the lists above are explicit.

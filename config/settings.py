@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "inventory",
     "suppliers",
+    "orders",
     "api",
 ]
 
@@ -233,7 +234,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis redelivers a task nobody acknowledged after this many seconds. It must be longer
+    # than any countdown or ETA we use (we use none over a minute: periodic sweeps instead).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200)}
 else:
     # A broker kept in plain files: worker and beat run with nothing else installed.
     CELERY_BROKER_DIR = VAR_DIR / "broker"
@@ -247,7 +250,14 @@ else:
         "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Every periodic task is declared here. Run exactly one beat process per installation.
+CELERY_BEAT_SCHEDULE: dict = {
+    "release-expired-reservations": {
+        "task": "inventory.tasks.release_expired_reservations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
@@ -279,6 +289,16 @@ SPECTACULAR_SETTINGS = {
 STOCK_LOW_THRESHOLD_DEFAULT = env_int("STOCK_LOW_THRESHOLD_DEFAULT", 10)
 CURRENCY = os.environ.get("CURRENCY", "USD")
 INVENTORY_PAGE_SIZE = 25
+ORDERS_PAGE_SIZE = 25
+RESERVATION_TTL_MINUTES = env_int("RESERVATION_TTL_MINUTES", 30)
+
+# --- Stripe ---------------------------------------------------------------
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Another server for the stripe package (stripe-mock, a local test double).
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+# Seconds a signed webhook stays acceptable (Stripe's own default is 300).
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
 
 LOGGING = {
     "version": 1,

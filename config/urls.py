@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.views import healthz_view
+from orders.webhooks import stripe_webhook_view
 
 urlpatterns = [
     path("healthz", healthz_view, name="healthz"),
@@ -9,5 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("api.urls")),
     path("inventory/", include("inventory.urls")),
+    path("orders/", include("orders.urls")),
+    path("webhooks/stripe/", stripe_webhook_view, name="stripe_webhook"),
     path("", include("core.urls")),
 ]

@@ -41,3 +41,15 @@ class StockMismatch(Conflict):
 
 class IllegalTransition(Conflict):
     pass
+
+
+class ServiceUnavailable(ApplicationError):
+    """A feature that needs configuration it does not have (e.g. Stripe keys)."""
+
+    status_code = 503
+
+
+class UpstreamError(ApplicationError):
+    """A service we call (Stripe) refused or failed."""
+
+    status_code = 502

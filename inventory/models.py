@@ -186,6 +186,10 @@ class StockMovement(models.Model):
     notes = models.TextField(blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="stock_movements")
     supplier = models.ForeignKey("suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="stock_movements")
+    sales_order = models.ForeignKey("orders.SalesOrder", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="stock_movements")
+    reservation = models.ForeignKey("inventory.Reservation", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="stock_movements")
     reference = models.CharField(max_length=100, blank=True, help_text="Free reference, e.g. an order or document number.")
     transfer_id = models.UUIDField(null=True, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
@@ -205,3 +209,59 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.delta:+d} {self.variant_id}@{self.location_id}"
+
+
+class ReservationStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", "Active"
+    COMMITTED = "COMMITTED", "Committed"
+    RELEASED = "RELEASED", "Released"
+    EXPIRED = "EXPIRED", "Expired"
+
+
+class Reservation(TimeStampedModel):
+    """Stock held for a checkout or an order: it raises `reserved` on each line's level
+    until it is committed (sold), released or expires."""
+
+    reference = models.CharField(max_length=200, db_index=True)
+    status = models.CharField(max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE)
+    # None: held until committed or released (a confirmed manual order).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    sales_order = models.ForeignKey("orders.SalesOrder", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="reservations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="reservations")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The expiry sweep and reservation_create look for overdue active reservations.
+            models.Index(fields=["expires_at", "id"], condition=Q(status="ACTIVE"), name="reservation_active_expiry"),
+        ]
+        permissions = [("commit_reservation", "Can commit and release reservations")]
+
+    def __str__(self) -> str:
+        return f"Reservation {self.pk} ({self.reference})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ReservationStatus.ACTIVE
+
+
+class ReservationLine(models.Model):
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
+    level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="reservation_lines")
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="reservation_lines")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="reservation_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservationline_quantity_positive"),
+            models.UniqueConstraint(fields=["reservation", "level"], name="reservationline_unique_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.variant_id}@{self.location_id}"

@@ -1,4 +1,14 @@
 from inventory.services.ledger import LedgerMismatch, ledger_verify
+from inventory.services.reservations import (
+    ReservationLineRequest,
+    ReservationResult,
+    reservation_commit,
+    reservation_create,
+    reservation_hold,
+    reservation_release,
+    reservation_ttl_default,
+    reservations_expire_due,
+)
 from inventory.services.stock import (
     StockChange,
     StockTransfer,
@@ -10,9 +20,17 @@ from inventory.services.stock import (
 
 __all__ = [
     "LedgerMismatch",
+    "ReservationLineRequest",
+    "ReservationResult",
     "StockChange",
     "StockTransfer",
     "ledger_verify",
+    "reservation_commit",
+    "reservation_create",
+    "reservation_hold",
+    "reservation_release",
+    "reservation_ttl_default",
+    "reservations_expire_due",
     "stock_adjust",
     "stock_count",
     "stock_level_ensure",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from inventory.models import StockLevel, StockMovement
+from inventory.models import ReservationLine, ReservationStatus, StockLevel, StockMovement
 
 
 @dataclass(frozen=True)
@@ -16,17 +16,22 @@ class LedgerMismatch:
     on_hand: int
     movements_sum: int
     last_after: int | None
+    reserved: int = 0
+    reservations_sum: int = 0
 
     def describe(self) -> str:
         return (
             f"level {self.level_id} ({self.sku} @ {self.location}): on_hand {self.on_hand}, "
-            f"sum of movements {self.movements_sum}, last movement after {self.last_after}"
+            f"sum of movements {self.movements_sum}, last movement after {self.last_after}, "
+            f"reserved {self.reserved}, held by active reservations {self.reservations_sum}"
         )
 
 
 def ledger_verify() -> list[LedgerMismatch]:
-    """Check every stock level against its movements; return the levels that disagree."""
+    """Check every stock level against its movements, and its `reserved` against the active
+    reservations holding it; return the levels that disagree."""
     movements = StockMovement.objects.filter(level=OuterRef("pk"))
+    held = ReservationLine.objects.filter(level=OuterRef("pk"), reservation__status=ReservationStatus.ACTIVE)
     levels = (
         StockLevel.objects.annotate(
             movements_sum=Coalesce(
@@ -35,13 +40,22 @@ def ledger_verify() -> list[LedgerMismatch]:
                 Value(0),
             ),
             last_after=Subquery(movements.order_by("-id").values("quantity_after")[:1], output_field=IntegerField()),
+            reservations_sum=Coalesce(
+                Subquery(held.order_by().values("level").annotate(total=Sum("quantity")).values("total")[:1],
+                         output_field=IntegerField()),
+                Value(0),
+            ),
         )
-        .values_list("pk", "variant__sku", "location__code", "on_hand", "movements_sum", "last_after")
+        .values_list("pk", "variant__sku", "location__code", "on_hand", "movements_sum", "last_after", "reserved",
+                     "reservations_sum")
         .order_by("pk")
     )
     mismatches = []
-    for level_id, sku, location, on_hand, movements_sum, last_after in levels.iterator(chunk_size=5000):
+    for level_id, sku, location, on_hand, movements_sum, last_after, reserved, reservations_sum in levels.iterator(
+        chunk_size=5000
+    ):
         expected_last = last_after if last_after is not None else 0
-        if movements_sum != on_hand or expected_last != on_hand:
-            mismatches.append(LedgerMismatch(level_id, sku, location, on_hand, movements_sum, last_after))
+        if movements_sum != on_hand or expected_last != on_hand or reserved != reservations_sum:
+            mismatches.append(LedgerMismatch(level_id, sku, location, on_hand, movements_sum, last_after, reserved,
+                                             reservations_sum))
     return mismatches

@@ -133,14 +133,18 @@ def _apply_sql(vendor: str) -> tuple[str, str]:
     columns = ", ".join(quote(field.column) for field in _MOVEMENT_FIELDS)
     placeholders = ", ".join(["%s"] * len(_MOVEMENT_FIELDS))
     return (
-        f'UPDATE {level} SET "on_hand" = ({level}."on_hand" + %s), "updated_at" = %s WHERE {level}."id" = %s',
+        f'UPDATE {level} SET "on_hand" = ({level}."on_hand" + %s), "reserved" = ({level}."reserved" + %s), '
+        f'"updated_at" = %s WHERE {level}."id" = %s',
         f'INSERT INTO {movement} ({columns}) VALUES ({placeholders}) RETURNING {quote("id")}',
     )
 
 
 def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str, user, idempotency_key: str | None,
-           supplier=None, reference: str = "", transfer_id=None) -> StockMovement:
+           supplier=None, reference: str = "", transfer_id=None, reserved_delta: int = 0, sales_order_id: int | None = None,
+           reservation_id: int | None = None) -> StockMovement:
     """Move the counter and write its movement. The caller holds the level's row lock.
+
+    `reserved_delta` moves `reserved` in the same statement (a committed reservation lowers both).
 
     The UPDATE and INSERT are sent as plain SQL: they run while the row lock is held, and
     the ORM's statement building cost several times the statements themselves, which on
@@ -162,6 +166,8 @@ def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str,
         supplier=supplier,
         reference=reference or "",
         transfer_id=transfer_id,
+        sales_order_id=sales_order_id,
+        reservation_id=reservation_id,
         idempotency_key=idempotency_key,
         created_at=now,
     )
@@ -169,12 +175,13 @@ def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str,
     updated_at = StockLevel._meta.get_field("updated_at").get_db_prep_save(now, connection)
     update_sql, insert_sql = _apply_sql(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(update_sql, [delta, updated_at, level.pk])
+        cursor.execute(update_sql, [delta, reserved_delta, updated_at, level.pk])
         cursor.execute(insert_sql, values)
         movement.pk = cursor.fetchone()[0]
     movement._state.adding = False
     movement._state.db = connection.alias
     level.on_hand = before + delta
+    level.reserved += reserved_delta
     level.updated_at = now
     return movement
 

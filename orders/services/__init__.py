@@ -1,0 +1,26 @@
+from orders.services.checkout import CheckoutResult, checkout_create, stripe_configured
+from orders.services.orders import (
+    TRANSITIONS,
+    OrderLineRequest,
+    sales_order_create,
+    sales_order_refund_lines,
+    sales_order_return_receive,
+    sales_order_transition,
+)
+from orders.services.stripe_events import EventResult, stripe_event_handle, stripe_event_record_failure, stripe_event_verify
+
+__all__ = [
+    "TRANSITIONS",
+    "CheckoutResult",
+    "EventResult",
+    "OrderLineRequest",
+    "checkout_create",
+    "sales_order_create",
+    "sales_order_refund_lines",
+    "sales_order_return_receive",
+    "sales_order_transition",
+    "stripe_configured",
+    "stripe_event_handle",
+    "stripe_event_record_failure",
+    "stripe_event_verify",
+]
