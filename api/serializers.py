@@ -4,15 +4,25 @@ Input serializers only check shape and bounds; the stock services decide
 everything else. Output serializers are read-only views of models and of the
 services' results. One serializer per operation: no sharing between operations.
 """
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inventory.models import MovementType
+from inventory.models import Location, MovementType, ReservationStatus
 from inventory.selectors import SORTS, category_list, location_list
 from inventory.services.stock import ADJUSTABLE_TYPES
+from orders.models import OrderStatus
+from orders.services import sales_order_allowed_transitions
 
 # Quantities are stored in 32-bit integer columns; anything beyond this is a typo.
 MAX_QUANTITY = 1_000_000_000
+# Lines in one cart, reservation, checkout or order (orders.services.orders.MAX_LINES).
+MAX_LINES = 200
+# A reservation made through the API holds stock for at most a week.
+MAX_TTL_SECONDS = 7 * 24 * 60 * 60
 
 
 def _quantity_field(*, min_value: int, **kwargs) -> serializers.IntegerField:
@@ -259,3 +269,292 @@ class MovementListQuerySerializer(serializers.Serializer):
         if date_from and date_to and date_from > date_to:
             raise serializers.ValidationError({"date_to": ["The end date is before the start date."]})
         return attrs
+
+
+# --- reservations, cart, checkout and orders ----------------------------------------
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer sent as a JSON number: "3", 2.5 and true are refused, not coerced."""
+
+    default_error_messages = {"invalid": "Must be a whole number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _line_quantity_field(**kwargs) -> WholeNumberField:
+    return WholeNumberField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
+
+
+def _line_location_field() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=32, required=False, allow_blank=True, allow_null=True,
+        help_text="Location code; the default location when omitted.",
+    )
+
+
+def _location_by_code(code: str | None) -> Location | None:
+    """A line's location code → Location (None: the default location)."""
+    if not code:
+        return None
+    location = location_list(active_only=False).filter(code=code).first()
+    if location is None:
+        raise serializers.ValidationError(f"Unknown location {code!r}.")
+    return location
+
+
+def seconds_left(reservation) -> int | None:
+    """Whole seconds until an active reservation lapses: 0 once it is closed or overdue,
+    None when it is held until committed or released."""
+    if reservation.status != ReservationStatus.ACTIVE:
+        return 0
+    if reservation.expires_at is None:
+        return None
+    return max(0, int((reservation.expires_at - timezone.now()).total_seconds()))
+
+
+# output
+
+class ReservationLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="variant.sku")
+    location = serializers.CharField(source="location.code")
+    quantity = serializers.IntegerField()
+
+
+class ReservationSerializer(serializers.Serializer):
+    """A reservation and the stock it holds."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.CharField(help_text="ACTIVE, COMMITTED, RELEASED or EXPIRED.")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Null: held until committed or released.")
+    seconds_left = serializers.SerializerMethodField(
+        help_text="Seconds until an active reservation lapses; 0 once closed or overdue; null when it never lapses.",
+    )
+    lines = ReservationLineSerializer(many=True)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_seconds_left(self, reservation) -> int | None:
+        return seconds_left(reservation)
+
+
+class ReservationPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReservationSerializer(many=True)
+
+
+class ShortLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    location = serializers.CharField()
+    requested = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+class ShortfallSerializer(serializers.Serializer):
+    """409: not enough stock for some lines; nothing was held."""
+
+    detail = serializers.CharField()
+    lines = ShortLineSerializer(many=True)
+
+
+class CartLineResultSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["ok", "out_of_stock", "insufficient", "unknown_sku"])
+    available = serializers.IntegerField(allow_null=True, help_text="Units available; null for an unknown SKU.")
+
+
+class CartValidateResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="True when every line can be had.")
+    lines = CartLineResultSerializer(many=True)
+
+
+class OrderLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField(source="variant.sku")
+    product = serializers.CharField(source="variant.product.name")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False,
+        help_text="Only for users who may see prices (inventory.view_prices).",
+    )
+    sold_quantity = serializers.IntegerField(help_text="Units taken out of stock (SALE).")
+    restocked_quantity = serializers.IntegerField(help_text="Units put back (REFUND, RETURN).")
+
+
+class OrderReservationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text="ACTIVE, COMMITTED, RELEASED or EXPIRED.")
+    expires_at = serializers.DateTimeField(allow_null=True)
+    seconds_left = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_seconds_left(self, reservation) -> int | None:
+        return seconds_left(reservation)
+
+
+class OrderSerializer(serializers.Serializer):
+    """A sales order. Money fields are left out unless the context says `show_prices`
+    (the user holds inventory.view_prices)."""
+
+    PRICE_FIELDS = ("total", "amount_paid", "amount_refunded")
+
+    number = serializers.CharField()
+    status = serializers.CharField(help_text="PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED, REFUNDED or NEEDS_ATTENTION.")
+    source = serializers.CharField(help_text="MANUAL, API or CHECKOUT.")
+    customer_name = serializers.CharField()
+    customer_email = serializers.CharField()
+    currency = serializers.CharField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    paid = serializers.BooleanField(source="is_paid")
+    paid_at = serializers.DateTimeField(allow_null=True)
+    amount_paid = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    amount_refunded = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    attention = serializers.CharField(help_text="Why staff must look at the order; empty when nothing is wrong.")
+    created_at = serializers.DateTimeField()
+    lines = OrderLineSerializer(many=True)
+    reservation = serializers.SerializerMethodField(help_text="The order's newest reservation, or null.")
+    allowed_transitions = serializers.SerializerMethodField(help_text="Statuses the order may move to next.")
+
+    @extend_schema_field(OrderReservationSerializer(allow_null=True))
+    def get_reservation(self, order) -> dict | None:
+        # From the prefetched reservations (no query per order); the newest is the one that counts.
+        newest = max(order.reservations.all(), key=lambda r: r.pk, default=None)
+        return OrderReservationSerializer(newest).data if newest else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, order) -> list[str]:
+        return sales_order_allowed_transitions(order)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("show_prices", False):
+            for name in self.PRICE_FIELDS:
+                data.pop(name, None)
+            for line in data["lines"]:
+                line.pop("unit_price", None)
+        return data
+
+
+class OrderPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = OrderSerializer(many=True)
+
+
+class CheckoutResultSerializer(serializers.Serializer):
+    order = OrderSerializer()
+    checkout_url = serializers.CharField(help_text="Stripe Checkout page to send the customer to.")
+    expires_at = serializers.DateTimeField(help_text="When the reservation (and the Checkout Session) lapses.")
+
+
+class IllegalTransitionSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why the order cannot move there.")
+    status = serializers.CharField(required=False)
+    to = serializers.CharField(required=False)
+    allowed = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+# input
+
+class CartLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = _line_quantity_field()
+    location = _line_location_field()
+
+    def validate_location(self, value: str | None) -> Location | None:
+        location = _location_by_code(value)
+        if location is not None and not location.active:
+            raise serializers.ValidationError(f"Location {location.code} is inactive.")
+        return location
+
+
+class CartValidateSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+
+
+class ReservationLineRequestSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = _line_quantity_field()
+    location = _line_location_field()
+
+    def validate_location(self, value: str | None) -> Location | None:
+        return _location_by_code(value)
+
+
+class ReservationCreateSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=200, help_text="Your reference: a cart, an order, a session.")
+    lines = ReservationLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    ttl_seconds = WholeNumberField(
+        min_value=1, max_value=MAX_TTL_SECONDS, required=False, allow_null=True,
+        help_text="How long to hold the stock; RESERVATION_TTL_MINUTES when omitted. At most 7 days.",
+    )
+    idempotency_key = serializers.CharField(
+        max_length=200, required=False, allow_null=True, allow_blank=True,
+        help_text="Retrying with the same key returns the first reservation and holds nothing more.",
+    )
+
+
+class ReservationListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False, allow_blank=True)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Exact reference.")
+
+
+class CheckoutLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = _line_quantity_field()
+
+
+class CheckoutSerializer(serializers.Serializer):
+    lines = CheckoutLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    success_url = serializers.CharField(max_length=2000, help_text="Absolute http(s) address Stripe returns to after payment.")
+    cancel_url = serializers.CharField(max_length=2000, help_text="Absolute http(s) address Stripe returns to on cancel.")
+    customer_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class OrderLineRequestSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = _line_quantity_field()
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
+        help_text="The catalogue price when omitted.",
+    )
+    location = _line_location_field()
+
+    def validate_location(self, value: str | None) -> Location | None:
+        return _location_by_code(value)
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    customer_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    lines = OrderLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, allow_blank=True)
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Order number, customer name or email.",
+    )
+
+
+class StatusChoiceField(serializers.ChoiceField):
+    """A status name in any case: "confirmed" is CONFIRMED."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
+
+
+class OrderTransitionSerializer(serializers.Serializer):
+    to = StatusChoiceField(choices=OrderStatus.choices, help_text="The status to move the order to.")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                 help_text="Added to the order's timeline.")

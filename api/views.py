@@ -1,24 +1,58 @@
 """JSON API v1. Each view: check input with a serializer, read with a selector or call
-one stock service, answer with an output serializer. Domain errors (ApplicationError)
-become 4xx bodies in api.exceptions.api_exception_handler.
+one service, answer with an output serializer. Domain errors (ApplicationError)
+become 4xx/5xx bodies in api.exceptions.api_exception_handler.
 """
+from datetime import timedelta
+
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.pagination import StandardPagination
 from api.parsers import SafeJSONParser
-from api.permissions import CanAdjustStock, CanTransferStock, CanViewMovements, CanViewStock
+from api.permissions import (
+    PRICES_PERM,
+    REFUND_PERM,
+    CanAdjustStock,
+    CanCheckout,
+    CanCommitReservations,
+    CanListOrCreateOrders,
+    CanListOrCreateReservations,
+    CanTransferStock,
+    CanTransitionOrders,
+    CanValidateCart,
+    CanViewMovements,
+    CanViewOrders,
+    CanViewReservations,
+    CanViewStock,
+)
 from api.serializers import (
+    CartValidateResultSerializer,
+    CartValidateSerializer,
+    CheckoutResultSerializer,
+    CheckoutSerializer,
     ErrorSerializer,
+    IllegalTransitionSerializer,
     MovementListQuerySerializer,
     MovementPageSerializer,
     MovementSerializer,
+    OrderCreateSerializer,
+    OrderListQuerySerializer,
+    OrderPageSerializer,
+    OrderSerializer,
+    OrderTransitionSerializer,
+    ReservationCreateSerializer,
+    ReservationListQuerySerializer,
+    ReservationPageSerializer,
+    ReservationSerializer,
+    ShortfallSerializer,
     StockAdjustSerializer,
     StockChangeSerializer,
     StockConflictSerializer,
@@ -31,8 +65,20 @@ from api.serializers import (
     StockTransferResultSerializer,
     StockTransferSerializer,
 )
-from inventory.selectors import location_get, movement_list, stock_level_list, variant_get
-from inventory.services import stock_adjust, stock_count, stock_transfer
+from core.exceptions import IllegalTransition, NotFound
+from inventory.models import Reservation, ReservationLine, Variant
+from inventory.selectors import location_default, location_get, movement_list, stock_level_list, variant_get
+from inventory.services import (
+    ReservationLineRequest,
+    reservation_commit,
+    reservation_create,
+    reservation_release,
+    stock_adjust,
+    stock_count,
+    stock_transfer,
+)
+from orders.models import OrderSource, OrderStatus, SalesOrder, SalesOrderLine
+from orders.services import OrderLineRequest, checkout_create, sales_order_create, sales_order_transition
 
 WRITE_PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
 
@@ -48,10 +94,10 @@ PAGE_PARAMETERS = [
 ]
 
 
-def _paginated(request, queryset, serializer_class) -> Response:
+def _paginated(request, queryset, serializer_class, *, context: dict | None = None) -> Response:
     paginator = StandardPagination()
     page = paginator.paginate_queryset(queryset, request)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
 
 
 @extend_schema(
@@ -273,3 +319,404 @@ def movement_list_view(request):
 def api_docs_view(request):
     """Swagger UI over /api/v1/schema/, initialised by static/js/api-docs.js (no inline script)."""
     return render(request, "api/docs.html")
+
+
+# --- cart, reservations, checkout and orders ---------------------------------------
+#
+# TODO(selectors): the reads below (_reservations, _orders) belong in
+# inventory/selectors.py and orders/selectors.py; they live here until those exist.
+
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown SKU, reservation or order.")
+SHORTFALL = OpenApiResponse(ShortfallSerializer, description="Not enough stock for some lines: nothing was held.")
+
+
+def _variants(lines: list[dict]) -> list[Variant]:
+    """Each line's variant, in order; NotFound (404) naming the first unknown SKU and its line."""
+    found: dict[str, Variant] = {}
+    for index, line in enumerate(lines, start=1):
+        sku = line["sku"]
+        if sku not in found:
+            try:
+                found[sku] = variant_get(sku=sku)
+            except NotFound:
+                raise NotFound(f"Line {index}: unknown SKU {sku!r}.", details={"sku": sku, "line": index}) from None
+    return [found[line["sku"]] for line in lines]
+
+
+def _reservations() -> QuerySet[Reservation]:
+    lines = ReservationLine.objects.select_related("variant", "location").order_by("id")
+    return Reservation.objects.prefetch_related(Prefetch("lines", queryset=lines)).order_by("-created_at", "-id")
+
+
+def _reservation_get(pk: int) -> Reservation:
+    reservation = _reservations().filter(pk=pk).first()
+    if reservation is None:
+        raise NotFound(f"Unknown reservation {pk}.")
+    return reservation
+
+
+def _orders() -> QuerySet[SalesOrder]:
+    lines = SalesOrderLine.objects.select_related("variant__product").order_by("id")
+    return SalesOrder.objects.prefetch_related(
+        Prefetch("lines", queryset=lines),
+        Prefetch("reservations", queryset=Reservation.objects.order_by("pk")),
+    ).order_by("-created_at", "-id")
+
+
+def _order_get(number: str) -> SalesOrder:
+    order = None if "\x00" in number else _orders().filter(number=number).first()
+    if order is None:
+        raise NotFound(f"Unknown order {number!r}.")
+    return order
+
+
+def _order_response(request, order: SalesOrder, *, status_code: int = status.HTTP_200_OK) -> Response:
+    body = OrderSerializer(_order_get(order.number), context=_order_context(request)).data
+    return Response(body, status=status_code)
+
+
+def _order_context(request) -> dict:
+    return {"show_prices": request.user.has_perm(PRICES_PERM)}
+
+
+@extend_schema(
+    operation_id="cart_validate",
+    summary="Check whether a cart's lines are in stock",
+    description=(
+        "Reads only; holds nothing. Each line is judged at its location (the default one when omitted) "
+        "against the cart's total for that SKU there. `status`: `ok`, `insufficient` (some, not enough), "
+        "`out_of_stock` (none available) or `unknown_sku` (no such SKU, or not for sale; `available` null)."
+    ),
+    tags=["cart"],
+    request=CartValidateSerializer,
+    responses={200: CartValidateResultSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+)
+@api_view(["POST"])
+@permission_classes([CanValidateCart])
+@parser_classes(WRITE_PARSERS)
+def cart_validate_view(request):
+    serializer = CartValidateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    lines = serializer.validated_data["lines"]
+
+    default = None
+    variants: dict[str, Variant | None] = {}
+    wanted: dict[tuple[str, str], int] = {}
+    keyed = []
+    for line in lines:
+        sku = line["sku"]
+        if sku not in variants:
+            try:
+                variant = variant_get(sku=sku)
+            except NotFound:
+                variant = None
+            # A variant or product that is not for sale cannot be bought: the shop front treats it as unknown.
+            variants[sku] = variant if variant and variant.active and variant.product.active else None
+        location = line.get("location")
+        if location is None:
+            default = default or location_default()
+            location = default
+        key = (sku, location.code)
+        wanted[key] = wanted.get(key, 0) + line["quantity"]
+        keyed.append((line, key))
+
+    available: dict[tuple[str, str], int] = {}
+    for sku, code in wanted:
+        if variants[sku] is not None:
+            level = stock_level_list(sku=sku, location_code=code).first()
+            available[(sku, code)] = max(level.available, 0) if level else 0
+
+    results = []
+    for line, key in keyed:
+        if variants[line["sku"]] is None:
+            line_status, units = "unknown_sku", None
+        else:
+            units = available[key]
+            if units <= 0:
+                line_status = "out_of_stock"
+            elif wanted[key] > units:
+                line_status = "insufficient"
+            else:
+                line_status = "ok"
+        results.append({"sku": line["sku"], "quantity": line["quantity"], "status": line_status, "available": units})
+    body = {"ok": all(result["status"] == "ok" for result in results), "lines": results}
+    return Response(CartValidateResultSerializer(body).data)
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="reservation_list",
+    summary="List reservations, newest first",
+    tags=["reservations"],
+    parameters=[ReservationListQuerySerializer, *PAGE_PARAMETERS],
+    responses={200: ReservationPageSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="reservation_create",
+    summary="Hold stock for every line, or for none",
+    description=(
+        "Raises `reserved` on each line's level until the reservation is committed, released or expires "
+        "(after `ttl_seconds`, RESERVATION_TTL_MINUTES by default). Answers 201; a retry with the same "
+        "`idempotency_key` answers 200 with the same reservation and holds nothing more."
+    ),
+    tags=["reservations"],
+    request=ReservationCreateSerializer,
+    responses={
+        201: ReservationSerializer,
+        200: OpenApiResponse(ReservationSerializer, description="Replay of an earlier request with the same idempotency key."),
+        400: BAD_INPUT,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        404: UNKNOWN_SKU,
+        409: OpenApiResponse(ShortfallSerializer, description=(
+            "Not enough stock for some lines (nothing was held), or the idempotency key was used for another reservation."
+        )),
+    },
+)
+@api_view(["GET", "POST"])
+@permission_classes([CanListOrCreateReservations])
+@parser_classes(WRITE_PARSERS)
+def reservation_list_view(request):
+    if request.method == "POST":
+        return _reservation_create(request)
+    query = ReservationListQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    filters = query.validated_data
+    reservations = _reservations()
+    if filters.get("status"):
+        reservations = reservations.filter(status=filters["status"])
+    if filters.get("reference"):
+        reservations = reservations.filter(reference=filters["reference"])
+    return _paginated(request, reservations, ReservationSerializer)
+
+
+def _reservation_create(request) -> Response:
+    serializer = ReservationCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    variants = _variants(data["lines"])
+    ttl_seconds = data.get("ttl_seconds")
+    result = reservation_create(
+        reference=data["reference"],
+        lines=[
+            ReservationLineRequest(variant=variant, quantity=line["quantity"], location=line.get("location"))
+            for variant, line in zip(variants, data["lines"], strict=True)
+        ],
+        ttl=timedelta(seconds=ttl_seconds) if ttl_seconds else None,
+        idempotency_key=data.get("idempotency_key") or None,
+        user=request.user,
+    )
+    return Response(
+        ReservationSerializer(_reservation_get(result.reservation.pk)).data,
+        status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
+    )
+
+
+@extend_schema(
+    operation_id="reservation_detail",
+    summary="One reservation",
+    tags=["reservations"],
+    responses={200: ReservationSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+)
+@api_view(["GET"])
+@permission_classes([CanViewReservations])
+def reservation_detail_view(request, pk: int):
+    return Response(ReservationSerializer(_reservation_get(pk)).data)
+
+
+def _refuse_order_reservation(reservation: Reservation, action: str) -> None:
+    # An order's reservation moves with the order (ship, cancel, Stripe's events), which also
+    # keeps the order's lines' sold quantities; committing or releasing it alone would not.
+    if reservation.sales_order_id is not None:
+        raise IllegalTransition(
+            f"Reservation {reservation.pk} belongs to order {reservation.sales_order.number}: "
+            f"{action} it through the order instead."
+        )
+
+
+RESERVATION_CONFLICT = OpenApiResponse(ErrorSerializer, description=(
+    "Not allowed in the reservation's status, or the reservation belongs to a sales order."
+))
+
+
+@extend_schema(
+    operation_id="reservation_commit",
+    summary="Sell what the reservation holds",
+    description="Lowers `reserved` and `on_hand` and writes one SALE movement per line. Committing twice changes nothing.",
+    tags=["reservations"],
+    request=None,
+    responses={200: ReservationSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: RESERVATION_CONFLICT},
+)
+@api_view(["POST"])
+@permission_classes([CanCommitReservations])
+@parser_classes(WRITE_PARSERS)
+def reservation_commit_view(request, pk: int):
+    reservation = _reservation_get(pk)
+    _refuse_order_reservation(reservation, "ship")
+    reservation_commit(reservation=reservation, user=request.user)
+    return Response(ReservationSerializer(_reservation_get(pk)).data)
+
+
+@extend_schema(
+    operation_id="reservation_release",
+    summary="Give the held stock back",
+    description="Lowers `reserved` again. Releasing a released or expired reservation changes nothing.",
+    tags=["reservations"],
+    request=None,
+    responses={200: ReservationSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: RESERVATION_CONFLICT},
+)
+@api_view(["POST"])
+@permission_classes([CanCommitReservations])
+@parser_classes(WRITE_PARSERS)
+def reservation_release_view(request, pk: int):
+    reservation = _reservation_get(pk)
+    _refuse_order_reservation(reservation, "cancel")
+    reservation_release(reservation=reservation)
+    return Response(ReservationSerializer(_reservation_get(pk)).data)
+
+
+@extend_schema(
+    operation_id="checkout_create",
+    summary="Reserve a cart and open a Stripe Checkout Session for it",
+    description=(
+        "Creates a PENDING order, reserves its lines and asks Stripe for a Checkout Session that lapses "
+        "with the reservation. Send the customer to `checkout_url`; Stripe's webhooks then confirm or "
+        "release the order."
+    ),
+    tags=["checkout"],
+    request=CheckoutSerializer,
+    responses={
+        201: CheckoutResultSerializer,
+        400: BAD_INPUT,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        404: UNKNOWN_SKU,
+        409: SHORTFALL,
+        502: OpenApiResponse(ErrorSerializer, description="Stripe refused: the order is cancelled and the stock released."),
+        503: OpenApiResponse(ErrorSerializer, description="Payments are not configured (STRIPE_SECRET_KEY)."),
+    },
+)
+@api_view(["POST"])
+@permission_classes([CanCheckout])
+@parser_classes(WRITE_PARSERS)
+def checkout_view(request):
+    serializer = CheckoutSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    variants = _variants(data["lines"])
+    result = checkout_create(
+        lines=[
+            OrderLineRequest(variant=variant, quantity=line["quantity"])
+            for variant, line in zip(variants, data["lines"], strict=True)
+        ],
+        success_url=data["success_url"],
+        cancel_url=data["cancel_url"],
+        customer_email=data["customer_email"],
+        customer_name=data["customer_name"],
+        user=request.user,
+    )
+    body = {"order": _order_get(result.order.number), "checkout_url": result.checkout_url, "expires_at": result.expires_at}
+    return Response(CheckoutResultSerializer(body, context=_order_context(request)).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="order_list",
+    summary="List sales orders, newest first",
+    description="Money fields (`total`, `amount_paid`, `amount_refunded`, lines' `unit_price`) only for users who may see prices.",
+    tags=["orders"],
+    parameters=[OrderListQuerySerializer, *PAGE_PARAMETERS],
+    responses={200: OrderPageSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="order_create",
+    summary="Create a sales order",
+    description="A PENDING order (source API); confirming it reserves the stock. Prices default to the catalogue's.",
+    tags=["orders"],
+    request=OrderCreateSerializer,
+    responses={201: OrderSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: UNKNOWN_SKU},
+)
+@api_view(["GET", "POST"])
+@permission_classes([CanListOrCreateOrders])
+@parser_classes(WRITE_PARSERS)
+def order_list_view(request):
+    if request.method == "POST":
+        return _order_create(request)
+    query = OrderListQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    filters = query.validated_data
+    orders = _orders()
+    if filters.get("status"):
+        orders = orders.filter(status=filters["status"])
+    search = filters.get("search", "").strip()
+    if search:
+        orders = orders.filter(
+            Q(number__icontains=search) | Q(customer_name__icontains=search) | Q(customer_email__icontains=search)
+        )
+    return _paginated(request, orders, OrderSerializer, context=_order_context(request))
+
+
+def _order_create(request) -> Response:
+    serializer = OrderCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    variants = _variants(data["lines"])
+    order = sales_order_create(
+        lines=[
+            OrderLineRequest(variant=variant, quantity=line["quantity"], unit_price=line.get("unit_price"),
+                             location=line.get("location"))
+            for variant, line in zip(variants, data["lines"], strict=True)
+        ],
+        customer_name=data["customer_name"],
+        customer_email=data["customer_email"],
+        notes=data["notes"],
+        source=OrderSource.API,
+        user=request.user,
+    )
+    return _order_response(request, order, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    operation_id="order_detail",
+    summary="One sales order",
+    tags=["orders"],
+    responses={200: OrderSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+)
+@api_view(["GET"])
+@permission_classes([CanViewOrders])
+def order_detail_view(request, number: str):
+    return Response(OrderSerializer(_order_get(number), context=_order_context(request)).data)
+
+
+@extend_schema(
+    operation_id="order_transition",
+    summary="Move a sales order to another status",
+    description=(
+        "CONFIRMED reserves every line, SHIPPED sells the reserved stock (SALE), CANCELLED releases it, "
+        "REFUNDED (needs the refund permission) releases what is held and restocks what was sold but not shipped."
+    ),
+    tags=["orders"],
+    request=OrderTransitionSerializer,
+    responses={
+        200: OrderSerializer,
+        400: BAD_INPUT,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        409: OpenApiResponse(IllegalTransitionSerializer, description="Not allowed from the order's status, or not enough stock."),
+    },
+)
+@api_view(["POST"])
+@permission_classes([CanTransitionOrders])
+@parser_classes(WRITE_PARSERS)
+def order_transition_view(request, number: str):
+    serializer = OrderTransitionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    if data["to"] == OrderStatus.REFUNDED and not request.user.has_perm(REFUND_PERM):
+        raise PermissionDenied("You do not have permission to refund orders.")
+    order = _order_get(number)
+    order = sales_order_transition(order=order, to=data["to"], user=request.user, note=data["note"])
+    return _order_response(request, order)

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from inventory.models import Category, Location, Product, StockLevel, StockMovement, Variant
+from inventory.models import (
+    Category,
+    Location,
+    Product,
+    Reservation,
+    ReservationLine,
+    StockLevel,
+    StockMovement,
+    Variant,
+)
 
 
 @admin.register(Category)
@@ -62,3 +71,30 @@ class StockMovementAdmin(ReadOnlyAdmin):
     list_select_related = ["variant", "location", "user"]
     list_filter = ["type"]
     search_fields = ["variant__sku", "reason"]
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    extra = 0
+    can_delete = False
+    fields = ["variant", "location", "quantity"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    """Reservations change only through the reservation services (commit, release, expiry)."""
+
+    list_display = ["id", "reference", "status", "expires_at", "sales_order", "created_at", "closed_at"]
+    list_filter = ["status"]
+    list_select_related = ["sales_order"]
+    search_fields = ["reference"]
+    inlines = [ReservationLineInline]

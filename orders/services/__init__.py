@@ -2,6 +2,7 @@ from orders.services.checkout import CheckoutResult, checkout_create, stripe_con
 from orders.services.orders import (
     TRANSITIONS,
     OrderLineRequest,
+    sales_order_allowed_transitions,
     sales_order_create,
     sales_order_refund_lines,
     sales_order_return_receive,
@@ -15,6 +16,7 @@ __all__ = [
     "EventResult",
     "OrderLineRequest",
     "checkout_create",
+    "sales_order_allowed_transitions",
     "sales_order_create",
     "sales_order_refund_lines",
     "sales_order_return_receive",

@@ -22,6 +22,7 @@ from inventory.services import (
     ReservationLineRequest,
     reservation_commit,
     reservation_create,
+    reservation_hold,
     reservation_release,
     stock_level_ensure,
 )
@@ -281,6 +282,14 @@ def order_refund_locked(order: SalesOrder, *, user=None, note: str = "", stripe_
 
 # --- transitions ----------------------------------------------------------
 
+def sales_order_allowed_transitions(order: SalesOrder) -> list[str]:
+    """The statuses this order can move to now (a paid order is refunded, not cancelled)."""
+    allowed = list(TRANSITIONS[order.status])
+    if order.is_paid and S.CANCELLED in allowed:
+        allowed.remove(S.CANCELLED)
+    return allowed
+
+
 def _refuse(order: SalesOrder, to: str, why: str = "") -> None:
     allowed = ", ".join(OrderStatus(s).label for s in TRANSITIONS[order.status]) or "none: the order is closed"
     message = why or (
@@ -315,8 +324,12 @@ def sales_order_transition(*, order: SalesOrder, to: str, user=None, note: str =
                 order.save(update_fields=["attention", "updated_at"])
                 _set_status(order, to, message=f"Stock taken for the paid order.{suffix}", user=user)
             else:
-                if order_reservation(order, status=ReservationStatus.ACTIVE) is None and not order_stock_is_sold(order):
+                held = order_reservation(order, status=ReservationStatus.ACTIVE)
+                if held is None and not order_stock_is_sold(order):
                     order_reserve(order, user=user)
+                elif held is not None and held.expires_at is not None:
+                    # A checkout hold confirmed by hand: keep it until shipped or cancelled.
+                    reservation_hold(reservation=held, expires_at=None)
                 _set_status(order, to, message=f"Order confirmed: stock reserved.{suffix}", user=user)
         elif to == S.SHIPPED:
             if not order_stock_is_sold(order):

@@ -33,3 +33,19 @@ def ledger_snapshot() -> tuple:
     """Every level's counters and the number of movements: equal before and after a refused call."""
     levels = tuple(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved"))
     return levels, StockMovement.objects.count()
+
+
+RESERVATION_KEYS = {"id", "reference", "status", "expires_at", "seconds_left", "lines"}
+ORDER_KEYS = {
+    "number", "status", "source", "customer_name", "customer_email", "currency", "total", "paid", "paid_at",
+    "amount_paid", "amount_refunded", "attention", "created_at", "lines", "reservation", "allowed_transitions",
+}
+ORDER_PRICE_KEYS = {"total", "amount_paid", "amount_refunded"}
+ORDER_LINE_KEYS = {"id", "sku", "product", "quantity", "unit_price", "sold_quantity", "restocked_quantity"}
+
+
+def level_of(variant, location=None) -> StockLevel:
+    """A variant's level, fresh from the database (the default location's when none is given)."""
+    qs = StockLevel.objects.filter(variant=variant)
+    qs = qs.filter(location=location) if location is not None else qs.filter(location__is_default=True)
+    return qs.get()

@@ -16,6 +16,17 @@ OPERATIONS = {
     ("/api/v1/stock/count/", "post"): "stock_count",
     ("/api/v1/stock/transfer/", "post"): "stock_transfer",
     ("/api/v1/movements/", "get"): "movement_list",
+    ("/api/v1/cart/validate/", "post"): "cart_validate",
+    ("/api/v1/reservations/", "get"): "reservation_list",
+    ("/api/v1/reservations/", "post"): "reservation_create",
+    ("/api/v1/reservations/{id}/", "get"): "reservation_detail",
+    ("/api/v1/reservations/{id}/commit/", "post"): "reservation_commit",
+    ("/api/v1/reservations/{id}/release/", "post"): "reservation_release",
+    ("/api/v1/checkout/", "post"): "checkout_create",
+    ("/api/v1/orders/", "get"): "order_list",
+    ("/api/v1/orders/", "post"): "order_create",
+    ("/api/v1/orders/{number}/", "get"): "order_detail",
+    ("/api/v1/orders/{number}/transition/", "post"): "order_transition",
 }
 
 
@@ -58,6 +69,23 @@ def test_schema_view_documents_error_codes(schema):
     assert {"200", "201", "400", "401", "403", "404", "409"} <= set(adjust)
     assert {"201", "400", "401", "403", "404", "409"} <= set(transfer)
     assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
+
+
+def test_schema_view_documents_reservations_checkout_and_orders(schema):
+    paths, components = schema["paths"], schema["components"]["schemas"]
+
+    assert {"200", "201", "400", "401", "403", "404", "409"} <= set(paths["/api/v1/reservations/"]["post"]["responses"])
+    assert {"201", "400", "401", "403", "404", "409", "502", "503"} <= set(paths["/api/v1/checkout/"]["post"]["responses"])
+    assert {"200", "400", "403", "404", "409"} <= set(paths["/api/v1/orders/{number}/transition/"]["post"]["responses"])
+    assert set(components["ReservationCreate"]["required"]) == {"reference", "lines"}
+    assert set(components["Checkout"]["required"]) == {"lines", "success_url", "cancel_url"}
+    assert set(components["OrderTransition"]["required"]) == {"to"}
+    assert set(components["Reservation"]["properties"]) == {
+        "id", "reference", "status", "expires_at", "seconds_left", "lines",
+    }
+    order = components["Order"]
+    assert {"number", "status", "lines", "reservation", "allowed_transitions"} <= set(order["required"])
+    assert not {"total", "amount_paid", "amount_refunded"} & set(order["required"])  # only with view_prices
 
 
 def test_schema_view_anonymous_gets_401(api_client):

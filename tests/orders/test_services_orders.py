@@ -208,3 +208,34 @@ def test_order_confirmation_email_sent_once(stocked, mailoutbox):
     assert not order_confirmation_email_send(order=order)
     assert len(mailoutbox) == 1
     assert order.number in mailoutbox[0].subject
+
+
+def test_sales_order_confirm_by_hand_keeps_a_checkout_hold_until_shipped(stocked):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from inventory.services import reservations_expire_due
+    from orders.services.orders import order_reserve
+
+    level = stocked(10)
+    order = _order((level, 2))
+    order_reserve(order, expires=True, ttl=timedelta(minutes=31))
+    sales_order_transition(order=order, to=OrderStatus.CONFIRMED)
+
+    assert Reservation.objects.get(sales_order=order).expires_at is None
+    assert reservations_expire_due(now=timezone.now() + timedelta(hours=1)) == 0
+    sales_order_transition(order=order, to=OrderStatus.SHIPPED)
+    assert _stock(level) == (8, 0)
+
+
+def test_sales_order_allowed_transitions_hide_cancel_once_paid(stocked):
+    from orders.services import sales_order_allowed_transitions
+
+    order = _order((stocked(5), 1))
+    sales_order_transition(order=order, to=OrderStatus.CONFIRMED)
+    order.refresh_from_db()
+    assert sales_order_allowed_transitions(order) == ["SHIPPED", "CANCELLED", "REFUNDED"]
+    SalesOrder.objects.filter(pk=order.pk).update(paid_at="2026-01-01T00:00:00Z")
+    order.refresh_from_db()
+    assert sales_order_allowed_transitions(order) == ["SHIPPED", "REFUNDED"]
