@@ -5,7 +5,6 @@ become 4xx/5xx bodies in api.exceptions.api_exception_handler.
 from datetime import timedelta
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -66,8 +65,16 @@ from api.serializers import (
     StockTransferSerializer,
 )
 from core.exceptions import IllegalTransition, NotFound
-from inventory.models import Reservation, ReservationLine, Variant
-from inventory.selectors import location_default, location_get, movement_list, stock_level_list, variant_get
+from inventory.models import Reservation, Variant
+from inventory.selectors import (
+    location_default,
+    location_get,
+    movement_list,
+    reservation_get,
+    reservation_list,
+    stock_level_list,
+    variant_get,
+)
 from inventory.services import (
     ReservationLineRequest,
     reservation_commit,
@@ -77,7 +84,8 @@ from inventory.services import (
     stock_count,
     stock_transfer,
 )
-from orders.models import OrderSource, OrderStatus, SalesOrder, SalesOrderLine
+from orders.models import OrderSource, OrderStatus, SalesOrder
+from orders.selectors import sales_order_get, sales_order_list, sales_order_with_details
 from orders.services import OrderLineRequest, checkout_create, sales_order_create, sales_order_transition
 
 WRITE_PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
@@ -322,9 +330,6 @@ def api_docs_view(request):
 
 
 # --- cart, reservations, checkout and orders ---------------------------------------
-#
-# TODO(selectors): the reads below (_reservations, _orders) belong in
-# inventory/selectors.py and orders/selectors.py; they live here until those exist.
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown SKU, reservation or order.")
 SHORTFALL = OpenApiResponse(ShortfallSerializer, description="Not enough stock for some lines: nothing was held.")
@@ -343,31 +348,8 @@ def _variants(lines: list[dict]) -> list[Variant]:
     return [found[line["sku"]] for line in lines]
 
 
-def _reservations() -> QuerySet[Reservation]:
-    lines = ReservationLine.objects.select_related("variant", "location").order_by("id")
-    return Reservation.objects.prefetch_related(Prefetch("lines", queryset=lines)).order_by("-created_at", "-id")
-
-
-def _reservation_get(pk: int) -> Reservation:
-    reservation = _reservations().filter(pk=pk).first()
-    if reservation is None:
-        raise NotFound(f"Unknown reservation {pk}.")
-    return reservation
-
-
-def _orders() -> QuerySet[SalesOrder]:
-    lines = SalesOrderLine.objects.select_related("variant__product").order_by("id")
-    return SalesOrder.objects.prefetch_related(
-        Prefetch("lines", queryset=lines),
-        Prefetch("reservations", queryset=Reservation.objects.order_by("pk")),
-    ).order_by("-created_at", "-id")
-
-
 def _order_get(number: str) -> SalesOrder:
-    order = None if "\x00" in number else _orders().filter(number=number).first()
-    if order is None:
-        raise NotFound(f"Unknown order {number!r}.")
-    return order
+    return sales_order_with_details(sales_order_list()).filter(pk=sales_order_get(number=number).pk).get()
 
 
 def _order_response(request, order: SalesOrder, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -483,11 +465,7 @@ def reservation_list_view(request):
     query = ReservationListQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     filters = query.validated_data
-    reservations = _reservations()
-    if filters.get("status"):
-        reservations = reservations.filter(status=filters["status"])
-    if filters.get("reference"):
-        reservations = reservations.filter(reference=filters["reference"])
+    reservations = reservation_list(status=filters.get("status"), reference=filters.get("reference"))
     return _paginated(request, reservations, ReservationSerializer)
 
 
@@ -508,7 +486,7 @@ def _reservation_create(request) -> Response:
         user=request.user,
     )
     return Response(
-        ReservationSerializer(_reservation_get(result.reservation.pk)).data,
+        ReservationSerializer(reservation_get(pk=result.reservation.pk)).data,
         status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
     )
 
@@ -522,7 +500,7 @@ def _reservation_create(request) -> Response:
 @api_view(["GET"])
 @permission_classes([CanViewReservations])
 def reservation_detail_view(request, pk: int):
-    return Response(ReservationSerializer(_reservation_get(pk)).data)
+    return Response(ReservationSerializer(reservation_get(pk=pk)).data)
 
 
 def _refuse_order_reservation(reservation: Reservation, action: str) -> None:
@@ -552,10 +530,10 @@ RESERVATION_CONFLICT = OpenApiResponse(ErrorSerializer, description=(
 @permission_classes([CanCommitReservations])
 @parser_classes(WRITE_PARSERS)
 def reservation_commit_view(request, pk: int):
-    reservation = _reservation_get(pk)
+    reservation = reservation_get(pk=pk)
     _refuse_order_reservation(reservation, "ship")
     reservation_commit(reservation=reservation, user=request.user)
-    return Response(ReservationSerializer(_reservation_get(pk)).data)
+    return Response(ReservationSerializer(reservation_get(pk=pk)).data)
 
 
 @extend_schema(
@@ -570,10 +548,10 @@ def reservation_commit_view(request, pk: int):
 @permission_classes([CanCommitReservations])
 @parser_classes(WRITE_PARSERS)
 def reservation_release_view(request, pk: int):
-    reservation = _reservation_get(pk)
+    reservation = reservation_get(pk=pk)
     _refuse_order_reservation(reservation, "cancel")
     reservation_release(reservation=reservation)
-    return Response(ReservationSerializer(_reservation_get(pk)).data)
+    return Response(ReservationSerializer(reservation_get(pk=pk)).data)
 
 
 @extend_schema(
@@ -647,14 +625,7 @@ def order_list_view(request):
     query = OrderListQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     filters = query.validated_data
-    orders = _orders()
-    if filters.get("status"):
-        orders = orders.filter(status=filters["status"])
-    search = filters.get("search", "").strip()
-    if search:
-        orders = orders.filter(
-            Q(number__icontains=search) | Q(customer_name__icontains=search) | Q(customer_email__icontains=search)
-        )
+    orders = sales_order_with_details(sales_order_list(status=filters.get("status"), q=filters.get("search")))
     return _paginated(request, orders, OrderSerializer, context=_order_context(request))
 
 

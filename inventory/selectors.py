@@ -1,11 +1,11 @@
 """Reads for pages and the API."""
 from datetime import date
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core.exceptions import NotFound, ValidationFailed
-from inventory.models import Category, Location, StockLevel, StockMovement, Variant
+from inventory.models import Category, Location, Reservation, ReservationLine, StockLevel, StockMovement, Variant
 
 STATUS_CHOICES = [("in", "In stock"), ("low", "Low"), ("out", "Out of stock")]
 SORTS = {
@@ -143,3 +143,21 @@ def movement_list(
         qs = qs.filter(created_at__date__lte=date_to)
     return qs.order_by("-created_at", "-id")
 
+
+
+def reservation_list(*, status: str | None = None, reference: str | None = None) -> QuerySet[Reservation]:
+    """Reservations, newest first, with their lines' SKU and location loaded."""
+    lines = ReservationLine.objects.select_related("variant", "location").order_by("id")
+    qs = Reservation.objects.prefetch_related(Prefetch("lines", queryset=lines)).order_by("-created_at", "-id")
+    if status:
+        qs = qs.filter(status=status)
+    if reference:
+        qs = qs.filter(reference=reference)
+    return qs
+
+
+def reservation_get(*, pk: int) -> Reservation:
+    reservation = reservation_list().filter(pk=pk).first()
+    if reservation is None:
+        raise NotFound(f"Unknown reservation {pk}.")
+    return reservation

@@ -1,0 +1,159 @@
+"""Forms for the order pages. They parse and check input; the order services change data."""
+from django import forms
+
+from core.exceptions import NotFound
+from inventory.selectors import variant_get
+from orders.models import OrderStatus, SalesOrderLine
+
+MAX_QUANTITY = 1_000_000
+MAX_LINES = 200
+
+
+class OrderFilterForm(forms.Form):
+    """Query parameters of the order list. Invalid values are ignored, valid ones applied."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Search number, customer or SKU", "autocomplete": "off"}
+        ),
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *OrderStatus.choices], required=False)
+
+
+class OrderCreateForm(forms.Form):
+    customer_name = forms.CharField(label="Customer", max_length=200, required=False,
+                                    widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    customer_email = forms.EmailField(label="Customer email", required=False)
+    notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OrderLineForm(forms.Form):
+    """One line of the order form: a SKU and a quantity. A line with neither is blank and skipped."""
+
+    sku = forms.CharField(label="SKU", max_length=64, required=False)
+    quantity = forms.IntegerField(
+        label="Quantity",
+        required=False,
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        error_messages={"min_value": "Enter a quantity of at least 1."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_blank:
+            return cleaned
+        sku, quantity = cleaned.get("sku", ""), cleaned.get("quantity")
+        if sku:
+            try:
+                cleaned["variant"] = variant_get(sku=sku)
+            except NotFound:
+                self.add_error("sku", f"Unknown SKU {sku}.")
+        elif "sku" not in self.errors:
+            self.add_error("sku", "Enter a SKU.")
+        if quantity is None and "quantity" not in self.errors:
+            self.add_error("quantity", "Enter a quantity.")
+        return cleaned
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.data.get("sku") or "").strip() and not (self.data.get("quantity") or "").strip()
+
+
+def order_line_forms(data) -> list[OrderLineForm]:
+    """One line form per row posted: the rows' inputs share the names `sku` and `quantity`."""
+    skus, quantities = list(data.getlist("sku")), list(data.getlist("quantity"))
+    rows = max(len(skus), len(quantities))
+    skus += [""] * (rows - len(skus))
+    quantities += [""] * (rows - len(quantities))
+    return [OrderLineForm({"sku": sku, "quantity": quantity}) for sku, quantity in zip(skus, quantities)]
+
+
+class LineAvailabilityForm(forms.Form):
+    """What the order form's availability cell sends: the row's SKU and quantity."""
+
+    sku = forms.CharField(max_length=64, required=False)
+    quantity = forms.IntegerField(required=False, min_value=0, max_value=MAX_QUANTITY)
+
+
+class VariantSearchForm(forms.Form):
+    """The autocomplete's search term: `q`, or `sku` when it comes from an order line's input."""
+
+    q = forms.CharField(max_length=64, required=False)
+    sku = forms.CharField(max_length=64, required=False)
+
+    @property
+    def term(self) -> str:
+        if not self.is_valid():
+            return ""
+        return (self.cleaned_data["q"] or self.cleaned_data["sku"]).strip()
+
+
+class OrderTransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=OrderStatus.choices)
+    note = forms.CharField(max_length=300, required=False)
+
+
+def _line_quantity_fields(form: forms.Form, lines: list[SalesOrderLine]) -> None:
+    for line in lines:
+        form.fields[f"line_{line.pk}"] = forms.IntegerField(
+            label=line.variant.sku,
+            required=False,
+            min_value=0,
+            max_value=MAX_QUANTITY,
+            initial=0,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off", "class": "qty-input"}),
+        )
+
+
+def _line_rows(form: forms.Form) -> list[tuple[SalesOrderLine, forms.BoundField]]:
+    return [(line, form[f"line_{line.pk}"]) for line in form.lines]
+
+
+def _line_quantities(form: forms.Form) -> dict[int, int]:
+    return {
+        int(name.removeprefix("line_")): value or 0
+        for name, value in form.cleaned_data.items()
+        if name.startswith("line_")
+    }
+
+
+class ReturnReceiveForm(forms.Form):
+    """Units the customer sent back, per line (only lines with sold units not yet back)."""
+
+    prefix = "return"
+
+    note = forms.CharField(label="Note", max_length=300, required=False)
+
+    def __init__(self, *args, lines: list[SalesOrderLine], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        _line_quantity_fields(self, lines)
+
+    def line_rows(self) -> list[tuple[SalesOrderLine, forms.BoundField]]:
+        return _line_rows(self)
+
+    def quantities(self) -> dict[int, int]:
+        return _line_quantities(self)
+
+
+class RefundLinesForm(forms.Form):
+    """After a partial refund: the unshipped units to put back, per line."""
+
+    prefix = "refund"
+
+    note = forms.CharField(label="Note", max_length=300, required=False)
+
+    def __init__(self, *args, lines: list[SalesOrderLine], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        _line_quantity_fields(self, lines)
+
+    def line_rows(self) -> list[tuple[SalesOrderLine, forms.BoundField]]:
+        return _line_rows(self)
+
+    def quantities(self) -> dict[int, int]:
+        return _line_quantities(self)
