@@ -6,7 +6,7 @@ Environment: BENCH_SECONDS (default 10) per timed run, BENCH_THREADS (default 1,
 """
 import sys
 
-BENCHES = ["ledger_hot", "ledger_spread", "inventory_list"]
+BENCHES = ["ledger_hot", "ledger_spread", "inventory_list", "reserve_hot", "webhook_throughput"]
 
 
 def main(argv: list[str]) -> int:
@@ -24,12 +24,14 @@ def main(argv: list[str]) -> int:
     database_ensure()
     django_setup()
 
-    from bench import inventory_list, ledger
+    from bench import inventory_list, ledger, reservations
 
     runners = {
         "ledger_hot": ledger.ledger_hot,
         "ledger_spread": ledger.ledger_spread,
         "inventory_list": inventory_list.inventory_list,
+        "reserve_hot": reservations.reserve_hot,
+        "webhook_throughput": reservations.webhook_throughput,
     }
     for name in names:
         log(f"running {name}")

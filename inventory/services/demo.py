@@ -6,14 +6,23 @@ ledger services (stock_adjust, stock_count, stock_transfer); only thresholds and
 quantities, which are not stock changes, are set with a plain update.
 
 Each section is its own function (locations, categories, catalogue, stock history,
-thresholds) so later issues can add theirs (suppliers, orders, ...) to `demo_seed`.
+thresholds, sales orders) so later issues can add theirs (suppliers, ...) to `demo_seed`.
+
+Sales orders are taken through their life only with the order, reservation and Stripe
+event services (never by writing a status or a stock level): confirming reserves,
+shipping sells (SALE), cancelling releases, refunds and returns restock (REFUND, RETURN),
+and Stripe's `checkout.session.completed` / `charge.refunded` events are applied with
+`stripe_event_handle`, as the webhook would.
 """
 import random
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
 from inventory.models import Category, Location, MovementType, Product, StockLevel, StockMovement, Variant
 from inventory.services.stock import stock_adjust, stock_count, stock_transfer
@@ -139,6 +148,7 @@ class DemoSeedResult:
     movements: int = 0
     low: int = 0
     out: int = 0
+    orders: int = 0
 
 
 def _ean13(number: int) -> str:
@@ -338,6 +348,170 @@ def _thresholds_seed(*, variant_ids: list[int], locations: dict[str, Location], 
         )
 
 
+# --- sales orders -----------------------------------------------------------
+
+CUSTOMERS = [
+    "Ava Thompson", "Noah Fischer", "Mia Rossi", "Liam O'Brien", "Sofia Novak", "Lucas Martin", "Emma Lindqvist",
+    "Mateo Garcia", "Chloe Dubois", "Jonas Weber", "Isla MacLeod", "Leo Moreau", "Hana Sato", "Oscar Nilsson",
+    "Zoe Papadopoulos", "Finn Jensen", "Nora Kowalski", "Arthur Bennett", "Lea Horvat", "Ethan Clarke",
+]
+
+# The stories told by the demo orders, each ending in the status it is named after; a few
+# of every status. A needs-attention story also sells the lapsed checkout's stock to
+# someone else (one more delivered order).
+ORDER_STORIES = (
+    ["pending"] * 2 + ["pending_checkout"] * 2
+    + ["confirmed"] * 3 + ["confirmed_paid"]
+    + ["shipped"] * 4
+    + ["delivered"] * 4 + ["delivered_returned"]
+    + ["cancelled"] * 2 + ["cancelled_confirmed"] * 2
+    + ["refunded", "refunded_paid", "refunded_returned"]
+    + ["needs_attention"] * 2
+)
+
+
+def _stripe_event(kind: str, type: str, obj: dict, *, order) -> dict:
+    """A Stripe event as the webhook receives it (after its signature is checked)."""
+    return {"id": f"evt_demo_{order.number}_{kind}", "object": "event", "type": type, "livemode": False,
+            "created": int(time.time()), "data": {"object": obj}}
+
+
+def _checkout_paid(order, reservation) -> None:
+    """Apply Stripe's `checkout.session.completed` (paid) for a checkout order."""
+    from orders.services import stripe_event_handle
+    from orders.services.checkout import amount_to_minor
+
+    session = {
+        "object": "checkout.session",
+        "id": f"cs_demo_{order.number}",
+        "payment_status": "paid",
+        "status": "complete",
+        "amount_total": amount_to_minor(order.total, order.currency),
+        "currency": order.currency.lower(),
+        "payment_intent": f"pi_demo_{order.number}",
+        "client_reference_id": order.number,
+        "metadata": {"order_number": order.number, "reservation_id": str(reservation.pk)},
+    }
+    stripe_event_handle(event=_stripe_event("paid", "checkout.session.completed", session, order=order))
+
+
+def _charge_refunded(order) -> None:
+    """Apply Stripe's `charge.refunded` (in full) for a paid order."""
+    from orders.services import stripe_event_handle
+    from orders.services.checkout import amount_to_minor
+
+    amount = amount_to_minor(order.total, order.currency)
+    charge = {"object": "charge", "id": f"ch_demo_{order.number}", "amount": amount, "amount_refunded": amount,
+              "refunded": True, "currency": order.currency.lower(), "payment_intent": f"pi_demo_{order.number}",
+              "metadata": {"order_number": order.number}}
+    stripe_event_handle(event=_stripe_event("refunded", "charge.refunded", charge, order=order))
+
+
+def _orders_seed(*, variant_ids: list[int], locations: dict[str, Location], rng: random.Random) -> int:
+    """A few sales orders in every status, with their reservations, movements and Stripe
+    events, all from the main location; returns how many orders were created.
+
+    Lines are picked from what is available (mirrored in `available`, so no reservation
+    is refused); orders a checkout pays through Stripe carry no email, so seeding queues
+    no confirmation email.
+    """
+    from orders.models import OrderSource, OrderStatus, SalesOrder
+    from orders.services import OrderLineRequest, sales_order_create, sales_order_return_receive, sales_order_transition
+    from orders.services.checkout import checkout_ttl
+    from orders.services.orders import order_reserve
+
+    S = OrderStatus
+    if SalesOrder.objects.filter(notes=DEMO_NOTE).exists():
+        return 0
+    main = locations["main"]
+    if not main.active:
+        return 0
+    levels = StockLevel.objects.filter(variant_id__in=variant_ids, location=main).select_related("variant__product")
+    variants = {level.variant_id: level.variant for level in levels}
+    available = {level.variant_id: level.on_hand - level.reserved for level in levels}
+    created = 0
+
+    def create(picked: list[tuple[Variant, int]], *, source: str = OrderSource.MANUAL, email: bool = True):
+        nonlocal created
+        name = rng.choice(CUSTOMERS)
+        address = name.lower().replace("'", "").replace(" ", ".") + "@example.com" if email else ""
+        for variant, quantity in picked:
+            available[variant.pk] -= quantity
+        created += 1
+        return sales_order_create(
+            lines=[OrderLineRequest(variant=variant, quantity=quantity, location=main) for variant, quantity in picked],
+            customer_name=name, customer_email=address, notes=DEMO_NOTE, source=source,
+        )
+
+    def pick() -> list[tuple[Variant, int]]:
+        """One to three SKUs well in stock, one or two units each."""
+        stocked = sorted(vid for vid, units in available.items() if units >= 6)
+        chosen = rng.sample(stocked, min(len(stocked), rng.choice([1, 1, 2, 2, 3])))
+        return [(variants[vid], rng.randint(1, 2)) for vid in chosen]
+
+    def move(order, *steps: str):
+        for status in steps:
+            order = sales_order_transition(order=order, to=status)
+        return order
+
+    stories = list(ORDER_STORIES)
+    rng.shuffle(stories)
+    for story in stories:
+        if story == "needs_attention":
+            # The last units of a SKU held by a checkout whose hold lapsed; another order
+            # sells them (its reservation expires the lapsed hold first); then the payment
+            # for the checkout arrives and the order needs staff.
+            scarce = sorted(vid for vid, units in available.items() if 1 <= units <= 6)
+            if not scarce:
+                continue
+            variant_id = rng.choice(scarce)
+            units = available[variant_id]
+            with transaction.atomic():
+                order = create([(variants[variant_id], units)], source=OrderSource.CHECKOUT)
+                reservation = order_reserve(order, ttl=timedelta(milliseconds=1), expires=True)
+            while timezone.now() <= reservation.expires_at:
+                time.sleep(0.001)
+            available[variant_id] += units  # the hold lapsed: the units are free again
+            with transaction.atomic():
+                move(create([(variants[variant_id], units)]), S.CONFIRMED, S.SHIPPED, S.DELIVERED)
+                _checkout_paid(order, reservation)
+            continue
+        picked = pick()
+        if not picked:
+            continue
+        with transaction.atomic():
+            if story == "pending":
+                create(picked)
+            elif story == "pending_checkout":
+                order = create(picked, source=OrderSource.CHECKOUT)
+                order_reserve(order, ttl=checkout_ttl(), expires=True)
+            elif story == "confirmed":
+                move(create(picked), S.CONFIRMED)
+            elif story in ("confirmed_paid", "refunded_paid"):
+                order = create(picked, source=OrderSource.CHECKOUT, email=False)
+                _checkout_paid(order, order_reserve(order, ttl=checkout_ttl(), expires=True))
+                if story == "refunded_paid":
+                    _charge_refunded(order)
+            elif story == "shipped":
+                move(create(picked), S.CONFIRMED, S.SHIPPED)
+            elif story in ("delivered", "delivered_returned"):
+                order = move(create(picked), S.CONFIRMED, S.SHIPPED, S.DELIVERED)
+                if story == "delivered_returned":
+                    line = order.lines.first()
+                    sales_order_return_receive(order=order, quantities={line.pk: 1}, note="Wrong size")
+            elif story == "cancelled":
+                move(create(picked), S.CANCELLED)
+            elif story == "cancelled_confirmed":
+                move(create(picked), S.CONFIRMED, S.CANCELLED)
+            elif story == "refunded":
+                move(create(picked), S.CONFIRMED, S.REFUNDED)
+            elif story == "refunded_returned":
+                order = move(create(picked), S.CONFIRMED, S.SHIPPED, S.REFUNDED)
+                everything = {line.pk: line.quantity for line in order.lines.all()}
+                sales_order_return_receive(order=order, quantities=everything, note="Parcel returned")
+    return created
+
+
 def _summary(result: DemoSeedResult, *, variant_ids: list[int]) -> None:
     levels = StockLevel.objects.filter(variant_id__in=variant_ids)
     available = F("on_hand") - F("reserved")
@@ -370,7 +544,8 @@ def demo_seed(*, products: int = 200, seed: int = DEMO_SEED) -> DemoSeedResult:
                 variant_ids.append(variant.pk)
                 index += 1
     _thresholds_seed(variant_ids=variant_ids, locations=locations, rng=rng)
+    orders = _orders_seed(variant_ids=variant_ids, locations=locations, rng=random.Random(seed + 2))
 
-    result = DemoSeedResult(created=True, products=len(plan), variants=len(variant_ids))
+    result = DemoSeedResult(created=True, products=len(plan), variants=len(variant_ids), orders=orders)
     _summary(result, variant_ids=variant_ids)
     return result

@@ -8,16 +8,17 @@ Lock order, everywhere: the reservation rows first (by pk), then the stock level
 pk, inventory.locks). The expiry sweep skips reservations another transaction holds, so
 it never waits on them; everything else waits. One global order means no deadlocks.
 """
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import IllegalTransition, InsufficientStock, StockMismatch, ValidationFailed
-from inventory.locks import stock_levels_lock
+from inventory.locks import stock_level_lock_one, stock_levels_lock
 from inventory.models import (
     Location,
     MovementType,
@@ -105,6 +106,83 @@ def _lines_by_reservation(reservation_ids: list[int]) -> dict[int, list[Reservat
 
 
 # --- create ---------------------------------------------------------------
+#
+# reservation_create's statements are sent as plain SQL built once per backend, like
+# inventory.services.stock._apply: on a busy SKU every creator queues on one row lock,
+# and the ORM's statement building (several times the cost of the statements) is what
+# limits throughput (bench/reservations.py reserve_hot). The statements and their order
+# are those the ORM sent: look up each level (creating a missing one), find overdue
+# reservations, lock, insert the reservation and its lines, raise `reserved`. A single
+# level is locked with stock_adjust's single-row lock.
+
+_RESERVATION_FIELDS = [field for field in Reservation._meta.concrete_fields if not field.primary_key]
+_LINE_FIELDS = [field for field in ReservationLine._meta.concrete_fields if not field.primary_key]
+
+
+@functools.cache
+def _create_sql(vendor: str) -> dict[str, str]:
+    """Statements of reservation_create; `vendor` is the cache key (quoting differs between backends).
+    `{ids}` and `{rows}` are filled in per call with one placeholder per level or line."""
+    quote = connection.ops.quote_name
+    level = quote(StockLevel._meta.db_table)
+    reservation = quote(Reservation._meta.db_table)
+    line = quote(ReservationLine._meta.db_table)
+    line_placeholders = "(" + ", ".join(["%s"] * len(_LINE_FIELDS)) + ")"
+    return {
+        "level_id": f'SELECT {level}."id" FROM {level} WHERE {level}."variant_id" = %s AND {level}."location_id" = %s '
+                    f'ORDER BY {level}."id" ASC LIMIT 1',
+        "overdue": f'SELECT DISTINCT {reservation}."id" FROM {reservation} INNER JOIN {line} '
+                   f'ON ({reservation}."id" = {line}."reservation_id") WHERE ({reservation}."expires_at" <= %s '
+                   f'AND {line}."level_id" IN ({{ids}}) AND {reservation}."status" = %s)',
+        "reservation": f'INSERT INTO {reservation} ({", ".join(quote(f.column) for f in _RESERVATION_FIELDS)}) '
+                       f'VALUES ({", ".join(["%s"] * len(_RESERVATION_FIELDS))}) RETURNING {quote("id")}',
+        "lines": f'INSERT INTO {line} ({", ".join(quote(f.column) for f in _LINE_FIELDS)}) VALUES {{rows}}',
+        "line_placeholders": line_placeholders,
+        "reserve": f'UPDATE {level} SET "reserved" = ({level}."reserved" + %s), "updated_at" = %s '
+                   f'WHERE {level}."id" = %s',
+    }
+
+
+def _datetime_param(value):
+    return Reservation._meta.get_field("expires_at").get_db_prep_value(value, connection)
+
+
+def _level_id(*, variant: Variant, location: Location) -> int:
+    """The id of variant@location's level, creating an empty level when missing (stock_level_ensure)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_create_sql(connection.vendor)["level_id"], [variant.pk, location.pk])
+        row = cursor.fetchone()
+    return row[0] if row is not None else stock_level_ensure(variant=variant, location=location).pk
+
+
+def _overdue_ids(*, level_ids: list[int], now) -> list[int]:
+    """Active reservations past their time that hold any of these levels, by pk (not locked)."""
+    sql = _create_sql(connection.vendor)["overdue"].format(ids=", ".join(["%s"] * len(level_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_datetime_param(now), *level_ids, ReservationStatus.ACTIVE])
+        return sorted({row[0] for row in cursor.fetchall()})
+
+
+def _reservation_insert(reservation: Reservation, lines: list[ReservationLine], *, now) -> None:
+    """INSERT the reservation and its lines, and raise `reserved` on each line's level
+    (`updated_at` = now). The caller holds the levels' locks."""
+    statements = _create_sql(connection.vendor)
+    reservation.created_at = reservation.updated_at = timezone.now()
+    values = [field.get_db_prep_save(getattr(reservation, field.attname), connection) for field in _RESERVATION_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(statements["reservation"], values)
+        reservation.pk = cursor.fetchone()[0]
+        reservation._state.adding = False
+        reservation._state.db = connection.alias
+        rows = []
+        for line in lines:
+            line.reservation_id = reservation.pk
+            rows.extend(field.get_db_prep_save(getattr(line, field.attname), connection) for field in _LINE_FIELDS)
+        cursor.execute(statements["lines"].format(rows=", ".join([statements["line_placeholders"]] * len(lines))), rows)
+        updated_at = _datetime_param(now)
+        for line in lines:
+            cursor.execute(statements["reserve"], [line.quantity, updated_at, line.level_id])
+
 
 def _replay_reservation(key: str, *, reference: str, wanted: list[tuple[Variant, Location, int]]) -> ReservationResult | None:
     reservation = Reservation.objects.filter(idempotency_key=key).first()
@@ -154,15 +232,12 @@ def reservation_create(
         with transaction.atomic():
             now = timezone.now()
             # Levels are created in (variant, location) order so two creators never wait on each other.
-            levels = {
-                (variant.pk, location.pk): stock_level_ensure(variant=variant, location=location)
+            level_ids_by_key = {
+                (variant.pk, location.pk): _level_id(variant=variant, location=location)
                 for variant, location, _ in sorted(wanted, key=lambda item: (item[0].pk, item[1].pk))
             }
-            level_ids = [level.pk for level in levels.values()]
-            overdue_ids = sorted(set(
-                Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now, lines__level_id__in=level_ids)
-                .values_list("pk", flat=True)
-            ))
+            level_ids = list(level_ids_by_key.values())
+            overdue_ids = _overdue_ids(level_ids=level_ids, now=now)
             overdue = []
             overdue_lines: dict[int, list[ReservationLine]] = {}
             if overdue_ids:
@@ -172,7 +247,13 @@ def reservation_create(
                 )
                 overdue_lines = _lines_by_reservation([r.pk for r in overdue])
             extra_ids = [line.level_id for group in overdue_lines.values() for line in group]
-            locked = stock_levels_lock(ids=level_ids + extra_ids)
+            if len(level_ids) == 1 and not extra_ids:
+                # One level (the usual cart line): the single-row lock of stock_adjust.
+                [(variant, location, _)] = wanted
+                level = stock_level_lock_one(variant_id=variant.pk, location_id=location.pk)
+                locked = {level.pk: level}
+            else:
+                locked = stock_levels_lock(ids=level_ids + extra_ids)
 
             if key is not None and (replay := _replay_reservation(key, reference=reference, wanted=wanted)) is not None:
                 return replay
@@ -183,7 +264,7 @@ def reservation_create(
 
             shortfalls = []
             for variant, location, quantity in wanted:
-                level = locked[levels[(variant.pk, location.pk)].pk]
+                level = locked[level_ids_by_key[(variant.pk, location.pk)]]
                 if quantity > level.on_hand - level.reserved:
                     shortfalls.append(_shortfall(variant=variant, location=location, requested=quantity,
                                                  available=level.on_hand - level.reserved))
@@ -191,7 +272,7 @@ def reservation_create(
                 # Leave the block normally so the expiries above are kept; nothing is held.
                 refusal = _insufficient(shortfalls)
             else:
-                reservation = Reservation.objects.create(
+                reservation = Reservation(
                     reference=reference,
                     status=ReservationStatus.ACTIVE,
                     expires_at=now + ttl if expires else None,
@@ -199,14 +280,11 @@ def reservation_create(
                     sales_order=sales_order,
                     user=user if getattr(user, "is_authenticated", False) else None,
                 )
-                ReservationLine.objects.bulk_create([
-                    ReservationLine(reservation=reservation, level_id=levels[(variant.pk, location.pk)].pk,
-                                    variant=variant, location=location, quantity=quantity)
+                _reservation_insert(reservation, [
+                    ReservationLine(level_id=level_ids_by_key[(variant.pk, location.pk)], variant=variant,
+                                    location=location, quantity=quantity)
                     for variant, location, quantity in wanted
-                ])
-                for variant, location, quantity in wanted:
-                    level_id = levels[(variant.pk, location.pk)].pk
-                    StockLevel.objects.filter(pk=level_id).update(reserved=F("reserved") + quantity, updated_at=now)
+                ], now=now)
     except IntegrityError:
         # Lost a race on the same idempotency key: answer with the winner's reservation.
         if key is None or (replay := _replay_reservation(key, reference=reference, wanted=wanted)) is None:

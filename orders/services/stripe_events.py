@@ -101,13 +101,12 @@ def stripe_event_handle(*, event: dict) -> EventResult:
             result = Outcome(O.IGNORED, f"Event type {event['type']} is not used by Stockroom.")
         else:
             result = handler(event["data"]["object"], record)
-        record.payload = event
         record.order = result.order
         record.outcome = result.outcome
         record.message = result.message[:2000]
         record.processed_at = timezone.now()
         record.attempts += 1
-        record.save()
+        record.save(update_fields=["order", "outcome", "message", "processed_at", "attempts"])
     return EventResult(event=record)
 
 

@@ -1,10 +1,26 @@
+import random
+from collections import Counter
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
+from django.utils import timezone
 
-from inventory.models import Category, Location, MovementType, Product, StockLevel, StockMovement, Variant
+from inventory.models import (
+    Category,
+    Location,
+    MovementType,
+    Product,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    Variant,
+)
 from inventory.services import ledger_verify
+from inventory.services.demo import _orders_seed
+from orders.models import OrderEvent, OrderSource, OrderStatus, SalesOrder, StripeEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +32,8 @@ def _seed(*args: str) -> str:
 
 
 def _counts() -> tuple[int, ...]:
-    return tuple(model.objects.count() for model in (Location, Category, Product, Variant, StockLevel, StockMovement))
+    return tuple(model.objects.count() for model in (Location, Category, Product, Variant, StockLevel, StockMovement,
+                                                     SalesOrder, OrderEvent, Reservation, StripeEvent))
 
 
 @pytest.mark.smoke
@@ -47,6 +64,20 @@ def test_seed_demo_second_run_creates_nothing():
     output = _seed("--products", "10")
 
     assert "Demo data already present" in output
+    assert SalesOrder.objects.exists()
+    assert _counts() == before
+
+
+@pytest.mark.smoke
+def test_seed_demo_orders_section_second_run_creates_nothing():
+    _seed("--products", "10")
+    before = _counts()
+    locations = {location.code: location for location in Location.objects.all()}
+
+    created = _orders_seed(variant_ids=list(Variant.objects.values_list("pk", flat=True)), locations=locations,
+                           rng=random.Random(1))
+
+    assert created == 0
     assert _counts() == before
 
 
@@ -62,19 +93,30 @@ def test_seed_demo_gives_unique_skus_and_13_digit_barcodes():
     assert all(product.price > product.cost > 0 for product in Product.objects.all())
 
 
+def _snapshot() -> tuple[list, list]:
+    levels = sorted(Variant.objects.values_list("sku", "barcode", "stock_levels__on_hand", "stock_levels__reserved",
+                                                "stock_levels__location__code"), key=str)
+    orders = sorted(
+        (order.status, order.source, order.customer_name, str(order.total),
+         tuple(order.lines.values_list("variant__sku", "quantity", "sold_quantity", "restocked_quantity")))
+        for order in SalesOrder.objects.all()
+    )
+    return levels, orders
+
+
 def test_seed_demo_is_deterministic():
     _seed("--products", "15")
-    first = sorted(Variant.objects.values_list("sku", "barcode", "stock_levels__on_hand", "stock_levels__location__code"),
-                   key=str)
+    first = _snapshot()
     StockMovement.objects.all().delete()
+    Reservation.objects.all().delete()
+    StripeEvent.objects.all().delete()
+    SalesOrder.objects.all().delete()
     StockLevel.objects.all().delete()
     Variant.objects.all().delete()
     Product.objects.all().delete()
 
     _seed("--products", "15")
-    second = sorted(Variant.objects.values_list("sku", "barcode", "stock_levels__on_hand", "stock_levels__location__code"),
-                    key=str)
-    assert first == second
+    assert _snapshot() == first
 
 
 def test_seed_demo_reuses_existing_locations(default_location, other_location):
@@ -90,3 +132,56 @@ def test_seed_demo_refuses_a_non_positive_product_count():
     with pytest.raises(CommandError):
         _seed("--products", "0")
     assert Product.objects.count() == 0
+
+
+def _sold(order) -> int:
+    sales = StockMovement.objects.filter(sales_order=order, type=MovementType.SALE)
+    return -(sales.aggregate(n=Sum("delta"))["n"] or 0)
+
+
+def _restocked(order, type: str) -> int:
+    return StockMovement.objects.filter(sales_order=order, type=type).aggregate(n=Sum("delta"))["n"] or 0
+
+
+@pytest.mark.smoke
+def test_seed_demo_creates_sales_orders_in_every_status():
+    _seed("--products", "30")
+
+    statuses = Counter(SalesOrder.objects.values_list("status", flat=True))
+    assert set(statuses) == set(OrderStatus.values)
+    assert all(count >= 2 for count in statuses.values()), statuses
+    assert 20 <= SalesOrder.objects.count() <= 30
+    assert ledger_verify() == []  # on_hand = movements, reserved = active reservation lines
+    now = timezone.now()
+    for order in SalesOrder.objects.prefetch_related("lines", "reservations"):
+        quantity = sum(line.quantity for line in order.lines.all())
+        active = [r for r in order.reservations.all() if r.status == ReservationStatus.ACTIVE]
+        assert order.events.filter(to_status=order.status).exists(), order
+        if order.status == OrderStatus.PENDING:
+            assert _sold(order) == 0
+            if order.source == OrderSource.CHECKOUT:
+                # A checkout waiting for payment: its stock held until the checkout lapses.
+                assert len(active) == 1 and active[0].expires_at > now
+            else:
+                assert not active
+        elif order.status == OrderStatus.CONFIRMED:
+            if order.is_paid:  # paid through Stripe: sold at once
+                assert not active and _sold(order) == quantity
+                assert order.stripe_events.filter(type="checkout.session.completed").exists()
+            else:  # confirmed by staff: held until shipped
+                assert len(active) == 1 and active[0].expires_at is None and _sold(order) == 0
+        elif order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+            assert not active and _sold(order) == quantity
+        elif order.status == OrderStatus.CANCELLED:
+            assert not active and _sold(order) == 0
+        elif order.status == OrderStatus.REFUNDED:
+            assert not active
+            assert _sold(order) == _restocked(order, MovementType.REFUND) + _restocked(order, MovementType.RETURN)
+        elif order.status == OrderStatus.NEEDS_ATTENTION:
+            # Paid after its checkout lapsed and its units were sold to someone else.
+            assert order.is_paid and order.attention and not active and _sold(order) == 0
+            assert order.reservations.get().status == ReservationStatus.EXPIRED
+    assert StockMovement.objects.filter(sales_order__isnull=False, type=MovementType.RETURN).exists()
+    assert StockMovement.objects.filter(sales_order__isnull=False, type=MovementType.REFUND).exists()
+    assert SalesOrder.objects.filter(status=OrderStatus.REFUNDED, stripe_events__type="charge.refunded").exists()
+    assert not StripeEvent.objects.exclude(outcome="PROCESSED").exists()
