@@ -82,9 +82,10 @@ def _shortfall(*, variant: Variant, location: Location, requested: int, availabl
     return {"sku": variant.sku, "location": location.code, "requested": requested, "available": max(available, 0)}
 
 
-def _insufficient(shortfalls: list[dict]) -> InsufficientStock:
+def _insufficient(shortfalls: list[dict], *, doing: str = "reserve") -> InsufficientStock:
     parts = "; ".join(f"{s['sku']}: {s['requested']} requested, {s['available']} available" for s in shortfalls)
-    return InsufficientStock(f"Not enough stock to reserve: {parts}. Nothing was reserved.", details={"lines": shortfalls})
+    outcome = "Nothing was reserved." if doing == "reserve" else "Nothing was changed."
+    return InsufficientStock(f"Not enough stock to {doing}: {parts}. {outcome}", details={"lines": shortfalls})
 
 
 # --- closing (release, expiry) --------------------------------------------
@@ -327,7 +328,7 @@ def reservation_commit(*, reservation: Reservation, user=None, reacquire: bool =
                 for line in lines if line.quantity > locked[line.level_id].available
             ]
             if shortfalls:
-                raise _insufficient(shortfalls)
+                raise _insufficient(shortfalls, doing="sell after the hold lapsed")
         for line in lines:
             _apply(
                 locked[line.level_id],
