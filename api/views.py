@@ -633,6 +633,8 @@ def _order_create(request) -> Response:
     serializer = OrderCreateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
+    if any(line.get("unit_price") is not None for line in data["lines"]) and not request.user.has_perm(PRICES_PERM):
+        raise PermissionDenied("Setting a unit price needs the permission to see prices; leave it out to use the catalogue price.")
     variants = _variants(data["lines"])
     order = sales_order_create(
         lines=[

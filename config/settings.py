@@ -279,7 +279,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stockroom API",
-    "DESCRIPTION": "Stock levels, movements and ledger operations.",
+    "DESCRIPTION": "Stock levels, movements and ledger operations; cart validation, reservations, checkout and sales orders.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",

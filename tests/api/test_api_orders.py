@@ -95,6 +95,18 @@ def test_order_create_view_staff_gets_the_order_without_prices(staff_api, stocke
     assert set(body["lines"][0]) == ORDER_LINE_KEYS - {"unit_price"}
 
 
+def test_order_create_view_staff_cannot_set_prices(staff_api, stocked):
+    from orders.models import SalesOrder
+
+    level = stocked(10)
+    response = staff_api.post("/api/v1/orders/", {"lines": [{"sku": level.variant.sku, "quantity": 1, "unit_price": "0.00"}]},
+                              format="json")
+
+    assert response.status_code == 403
+    assert "unit price" in response.json()["detail"]
+    assert SalesOrder.objects.count() == 0
+
+
 def test_order_create_view_unknown_sku_gets_404(manager_api, stocked):
     level = stocked(10)
 
