@@ -1,51 +1,21 @@
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 
-from accounts.roles import STAFF, STAFF_PERMISSIONS
-from inventory.models import StockLevel, StockMovement
-from inventory.services import stock_adjust
+from inventory.models import StockMovement
 from orders.models import OrderSource, OrderStatus, SalesOrder
-from tests import factories
+from tests.e2e.helpers import log_in, staff_user_make, stock_make
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "e2e-pass-word-123"
-
-
-def _staff_user():
-    # Transactional tests flush the database, data migrations included: make the role here.
-    group, _ = Group.objects.get_or_create(name=STAFF)
-    group.permissions.set(
-        Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        for app_label, codename in (name.split(".") for name in STAFF_PERMISSIONS)
-    )
-    user = get_user_model().objects.create_user("e2e-staff", password=PASSWORD, first_name="Erin")
-    user.groups.add(group)
-    return user
-
-
-def _stock():
-    main = factories.LocationFactory(code="main", name="Main warehouse", is_default=True)
-    jacket = factories.VariantFactory(sku="E2E-RED-M", product__name="Rain jacket")
-    hat = factories.VariantFactory(sku="E2E-BLUE-L", product__name="Wool hat")
-    stock_adjust(variant=jacket, location=main, quantity=7, type="RESTOCK", reason="Opening stock")
-    stock_adjust(variant=hat, location=main, quantity=30, type="RESTOCK", reason="Opening stock")
-    return StockLevel.objects.get(variant=jacket, location=main)
 
 
 def test_order_flow_manual_order_created_confirmed_and_shipped(page):
     from playwright.sync_api import expect
 
-    _staff_user()
-    level = _stock()
+    staff_user_make()
+    level = stock_make()
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("e2e-staff")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     # Orders from the navigation, then a new manual order.
@@ -140,15 +110,12 @@ def test_order_flow_cancel_asks_first(page):
 
     from orders.services import OrderLineRequest, sales_order_create, sales_order_transition
 
-    _staff_user()
-    level = _stock()
+    staff_user_make()
+    level = stock_make()
     order = sales_order_create(lines=[OrderLineRequest(variant=level.variant, quantity=3)], customer_name="Acme")
     sales_order_transition(order=order, to=OrderStatus.CONFIRMED)
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("e2e-staff")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page)
     page.goto(f"/orders/{order.number}/")
     expect(page.locator("#reservation")).to_contain_text("held until shipped")
 
