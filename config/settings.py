@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "inventory",
     "suppliers",
+    "purchasing",
     "orders",
     "api",
 ]

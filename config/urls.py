@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
+    path("suppliers/", include("suppliers.urls")),
+    path("purchase-orders/", include("purchasing.urls")),
     path("webhooks/stripe/", stripe_webhook_view, name="stripe_webhook"),
     path("", include("core.urls")),
 ]

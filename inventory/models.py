@@ -188,6 +188,8 @@ class StockMovement(models.Model):
     supplier = models.ForeignKey("suppliers.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="stock_movements")
     sales_order = models.ForeignKey("orders.SalesOrder", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="stock_movements")
+    purchase_order = models.ForeignKey("purchasing.PurchaseOrder", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="stock_movements")
     reservation = models.ForeignKey("inventory.Reservation", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="stock_movements")
     reference = models.CharField(max_length=100, blank=True, help_text="Free reference, e.g. an order or document number.")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("variants/<str:sku>/adjust/", views.stock_adjust_view, name="stock_adjust"),
     path("variants/<str:sku>/count/", views.stock_count_view, name="stock_count"),
     path("variants/<str:sku>/transfer/", views.stock_transfer_view, name="stock_transfer"),
+    path("alerts/", views.alert_list_view, name="alert_list"),
     path("history/", views.movement_list_view, name="movement_list"),
     path("history/export.csv", views.movement_export_view, name="movement_export"),
 ]

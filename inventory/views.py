@@ -381,3 +381,7 @@ def movement_export_view(request):
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
+
+
+def alert_list_view(request):
+    raise Http404

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from inventory.models import Category, Location, Product, StockLevel, Variant
-from suppliers.models import Supplier
+from suppliers.models import Supplier, SupplierItem
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -80,3 +80,16 @@ class SupplierFactory(factory.django.DjangoModelFactory):
         model = Supplier
 
     name = factory.Sequence(lambda n: f"Supplier {n}")
+
+
+class SupplierItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupplierItem
+
+    supplier = factory.SubFactory(SupplierFactory)
+    variant = factory.SubFactory(VariantFactory)
+    supplier_sku = factory.Sequence(lambda n: f"SUP-{n:05d}")
+    unit_cost = Decimal("4.00")
+    lead_time_days = 7
+    minimum_order_quantity = 1
+    preferred = False

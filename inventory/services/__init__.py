@@ -10,16 +10,19 @@ from inventory.services.reservations import (
     reservations_expire_due,
 )
 from inventory.services.stock import (
+    ReceiveLine,
     StockChange,
     StockTransfer,
     stock_adjust,
     stock_count,
     stock_level_ensure,
+    stock_receive,
     stock_transfer,
 )
 
 __all__ = [
     "LedgerMismatch",
+    "ReceiveLine",
     "ReservationLineRequest",
     "ReservationResult",
     "StockChange",
@@ -34,5 +37,6 @@ __all__ = [
     "stock_adjust",
     "stock_count",
     "stock_level_ensure",
+    "stock_receive",
     "stock_transfer",
 ]

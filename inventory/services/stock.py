@@ -30,6 +30,13 @@ class StockChange:
 
 
 @dataclass(frozen=True)
+class ReceiveLine:
+    variant: Variant
+    location: Location
+    quantity: int
+
+
+@dataclass(frozen=True)
 class StockTransfer:
     from_level: StockLevel
     to_level: StockLevel
@@ -141,7 +148,7 @@ def _apply_sql(vendor: str) -> tuple[str, str]:
 
 def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str, user, idempotency_key: str | None,
            supplier=None, reference: str = "", transfer_id=None, reserved_delta: int = 0, sales_order_id: int | None = None,
-           reservation_id: int | None = None) -> StockMovement:
+           reservation_id: int | None = None, purchase_order_id: int | None = None) -> StockMovement:
     """Move the counter and write its movement. The caller holds the level's row lock.
 
     `reserved_delta` moves `reserved` in the same statement (a committed reservation lowers both).
@@ -168,6 +175,7 @@ def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str,
         transfer_id=transfer_id,
         sales_order_id=sales_order_id,
         reservation_id=reservation_id,
+        purchase_order_id=purchase_order_id,
         idempotency_key=idempotency_key,
         created_at=now,
     )
@@ -403,3 +411,45 @@ def stock_transfer(
     return StockTransfer(from_level=source, to_level=target, out_movement=out_movement, in_movement=in_movement)
 
 
+
+
+def stock_receive(
+    *,
+    lines: list[ReceiveLine],
+    reason: str,
+    supplier=None,
+    purchase_order=None,
+    notes: str = "",
+    user=None,
+    reference: str = "",
+) -> list[StockMovement]:
+    """Goods in: raise on_hand for every line with a RESTOCK movement, all lines or none.
+
+    The movements link to the supplier and purchase order. Every level is locked (in pk
+    order) before the first is changed; call it inside the caller's transaction to make
+    the receipt and its stock one unit. Returns one movement per line, in line order.
+    """
+    reason = _require_reason(reason)
+    if not lines:
+        raise ValidationFailed("Nothing to receive.", field="lines")
+    for index, line in enumerate(lines, start=1):
+        quantity = _require_int(line.quantity, field="quantity")
+        if quantity <= 0:
+            raise ValidationFailed(f"Line {index} ({line.variant.sku}): the quantity must be positive.", field="lines")
+        if not line.location.active:
+            raise ValidationFailed(f"Line {index} ({line.variant.sku}): location {line.location.code} is inactive.",
+                                   field="lines")
+    with transaction.atomic():
+        # Levels are created in (variant, location) order so two receivers never wait on each other.
+        ids = {}
+        for line in sorted(lines, key=lambda item: (item.variant.pk, item.location.pk)):
+            key = (line.variant.pk, line.location.pk)
+            if key not in ids:
+                ids[key] = stock_level_ensure(variant=line.variant, location=line.location).pk
+        locked = stock_levels_lock(ids=ids.values())
+        return [
+            _apply(locked[ids[(line.variant.pk, line.location.pk)]], delta=line.quantity, type=MovementType.RESTOCK,
+                   reason=reason, notes=notes, user=user, idempotency_key=None, supplier=supplier,
+                   reference=reference[:100], purchase_order_id=getattr(purchase_order, "pk", None))
+            for line in lines
+        ]

@@ -44,10 +44,12 @@ def _patterns(resolver=None, prefix="", namespace=""):
             yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
 
 
-def _url(name: str, route: str, level, order, reservation) -> str:
+def _url(name: str, route: str, level, order, reservation, item, purchase_order) -> str:
     pk = reservation.pk if name.startswith("api:reservation") else level.pk
     route = route.replace("<str:sku>", level.variant.sku).replace("<int:pk>", str(pk))
     route = route.replace("<str:number>", order.number)
+    route = route.replace("<int:supplier_id>", str(item.supplier_id)).replace("<int:item_id>", str(item.pk))
+    route = route.replace("<int:po_id>", str(purchase_order.pk))
     assert "<" not in route, f"add a value for {route}"
     return "/" + route
 
@@ -56,12 +58,17 @@ def _url(name: str, route: str, level, order, reservation) -> str:
 def urls(stocked):
     from inventory.services import ReservationLineRequest, reservation_create
     from orders.services import OrderLineRequest, sales_order_create
+    from purchasing.services import PurchaseLineRequest, purchase_order_create
+    from tests.factories import SupplierItemFactory
 
     level = stocked(5)
     order = sales_order_create(lines=[OrderLineRequest(variant=level.variant, quantity=1)])
     reservation = reservation_create(reference="walk", lines=[ReservationLineRequest(variant=level.variant, quantity=1)],
                                      expires=False).reservation
-    return [(name, _url(name, route, level, order, reservation)) for name, route in _patterns()]
+    item = SupplierItemFactory(variant=level.variant, preferred=True)
+    purchase_order = purchase_order_create(supplier=item.supplier,
+                                           lines=[PurchaseLineRequest(variant=level.variant, quantity=3)])
+    return [(name, _url(name, route, level, order, reservation, item, purchase_order)) for name, route in _patterns()]
 
 
 def test_every_url_is_known_to_this_walk(urls):

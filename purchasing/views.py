@@ -1,0 +1,5 @@
+from django.http import Http404
+
+
+def order_list_view(request):
+    raise Http404
