@@ -135,6 +135,9 @@ def _create_sql(vendor: str) -> dict[str, str]:
         "overdue": f'SELECT DISTINCT {reservation}."id" FROM {reservation} INNER JOIN {line} '
                    f'ON ({reservation}."id" = {line}."reservation_id") WHERE ({reservation}."expires_at" <= %s '
                    f'AND {line}."level_id" IN ({{ids}}) AND {reservation}."status" = %s)',
+        "overdue_at": f'SELECT DISTINCT {reservation}."id" FROM {reservation} INNER JOIN {line} '
+                      f'ON ({reservation}."id" = {line}."reservation_id") WHERE ({reservation}."expires_at" <= %s '
+                      f'AND {line}."variant_id" = %s AND {line}."location_id" = %s AND {reservation}."status" = %s)',
         "reservation": f'INSERT INTO {reservation} ({", ".join(quote(f.column) for f in _RESERVATION_FIELDS)}) '
                        f'VALUES ({", ".join(["%s"] * len(_RESERVATION_FIELDS))}) RETURNING {quote("id")}',
         "lines": f'INSERT INTO {line} ({", ".join(quote(f.column) for f in _LINE_FIELDS)}) VALUES {{rows}}',
@@ -162,6 +165,54 @@ def _overdue_ids(*, level_ids: list[int], now) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [_datetime_param(now), *level_ids, ReservationStatus.ACTIVE])
         return sorted({row[0] for row in cursor.fetchall()})
+
+
+def _overdue_ids_at(*, variant: Variant, location: Location, now) -> list[int]:
+    """Like _overdue_ids for the one level of variant@location, without looking up its id."""
+    with connection.cursor() as cursor:
+        cursor.execute(_create_sql(connection.vendor)["overdue_at"],
+                       [_datetime_param(now), variant.pk, location.pk, ReservationStatus.ACTIVE])
+        return sorted({row[0] for row in cursor.fetchall()})
+
+
+def _lock_overdue(overdue_ids: list[int]) -> tuple[list[Reservation], dict[int, list[ReservationLine]]]:
+    """Lock the overdue reservations still active (by pk) and load their lines."""
+    if not overdue_ids:
+        return [], {}
+    overdue = list(
+        Reservation.objects.select_for_update(of=("self",))
+        .filter(pk__in=overdue_ids, status=ReservationStatus.ACTIVE).order_by("pk")
+    )
+    return overdue, _lines_by_reservation([r.pk for r in overdue])
+
+
+def _lock_levels(wanted: list[tuple[Variant, Location, int]], *, now):
+    """Find overdue reservations on the wanted levels, lock them, then lock the levels (pk order).
+
+    Returns (level ids by (variant, location), locked levels by id, overdue reservations,
+    their lines). The usual cart line (one level, no overdue hold elsewhere) takes the
+    single-row lock of stock_adjust straight away, without looking the level's id up first.
+    """
+    if len(wanted) == 1:
+        [(variant, location, _)] = wanted
+        overdue, overdue_lines = _lock_overdue(_overdue_ids_at(variant=variant, location=location, now=now))
+        elsewhere = [line.level_id for group in overdue_lines.values() for line in group
+                     if (line.variant_id, line.location_id) != (variant.pk, location.pk)]
+        if not elsewhere:
+            level = stock_level_lock_one(variant_id=variant.pk, location_id=location.pk)
+            if level is None:
+                stock_level_ensure(variant=variant, location=location)
+                level = stock_level_lock_one(variant_id=variant.pk, location_id=location.pk)
+            return {(variant.pk, location.pk): level.pk}, {level.pk: level}, overdue, overdue_lines
+    # Levels are created in (variant, location) order so two creators never wait on each other.
+    level_ids_by_key = {
+        (variant.pk, location.pk): _level_id(variant=variant, location=location)
+        for variant, location, _ in sorted(wanted, key=lambda item: (item[0].pk, item[1].pk))
+    }
+    level_ids = list(level_ids_by_key.values())
+    overdue, overdue_lines = _lock_overdue(_overdue_ids(level_ids=level_ids, now=now))
+    extra_ids = [line.level_id for group in overdue_lines.values() for line in group]
+    return level_ids_by_key, stock_levels_lock(ids=level_ids + extra_ids), overdue, overdue_lines
 
 
 def _reservation_insert(reservation: Reservation, lines: list[ReservationLine], *, now) -> None:
@@ -232,29 +283,7 @@ def reservation_create(
     try:
         with transaction.atomic():
             now = timezone.now()
-            # Levels are created in (variant, location) order so two creators never wait on each other.
-            level_ids_by_key = {
-                (variant.pk, location.pk): _level_id(variant=variant, location=location)
-                for variant, location, _ in sorted(wanted, key=lambda item: (item[0].pk, item[1].pk))
-            }
-            level_ids = list(level_ids_by_key.values())
-            overdue_ids = _overdue_ids(level_ids=level_ids, now=now)
-            overdue = []
-            overdue_lines: dict[int, list[ReservationLine]] = {}
-            if overdue_ids:
-                overdue = list(
-                    Reservation.objects.select_for_update(of=("self",))
-                    .filter(pk__in=overdue_ids, status=ReservationStatus.ACTIVE).order_by("pk")
-                )
-                overdue_lines = _lines_by_reservation([r.pk for r in overdue])
-            extra_ids = [line.level_id for group in overdue_lines.values() for line in group]
-            if len(level_ids) == 1 and not extra_ids:
-                # One level (the usual cart line): the single-row lock of stock_adjust.
-                [(variant, location, _)] = wanted
-                level = stock_level_lock_one(variant_id=variant.pk, location_id=location.pk)
-                locked = {level.pk: level}
-            else:
-                locked = stock_levels_lock(ids=level_ids + extra_ids)
+            level_ids_by_key, locked, overdue, overdue_lines = _lock_levels(wanted, now=now)
 
             if key is not None and (replay := _replay_reservation(key, reference=reference, wanted=wanted)) is not None:
                 return replay
