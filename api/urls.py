@@ -2,7 +2,9 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
-from api import views
+from api import suppliers as supplier_views
+from api import alerts, views
+from api import purchasing as purchase_order_views
 
 app_name = "api"
 
@@ -12,6 +14,7 @@ urlpatterns = [
     path("stock/adjust/", views.stock_adjust_view, name="stock_adjust"),
     path("stock/count/", views.stock_count_view, name="stock_count"),
     path("stock/transfer/", views.stock_transfer_view, name="stock_transfer"),
+    path("stock/low/", alerts.stock_low_list_view, name="stock_low"),
     path("stock/<str:sku>/", views.stock_detail_view, name="stock_detail"),
     path("movements/", views.movement_list_view, name="movement_list"),
     path("cart/validate/", views.cart_validate_view, name="cart_validate"),
@@ -23,6 +26,17 @@ urlpatterns = [
     path("orders/", views.order_list_view, name="order_list"),
     path("orders/<str:number>/", views.order_detail_view, name="order_detail"),
     path("orders/<str:number>/transition/", views.order_transition_view, name="order_transition"),
+    path("suppliers/", supplier_views.supplier_list_view, name="supplier_list"),
+    path("suppliers/<int:supplier_id>/", supplier_views.supplier_detail_view, name="supplier_detail"),
+    path("suppliers/<int:supplier_id>/items/", supplier_views.supplier_item_list_view, name="supplier_item_list"),
+    path("suppliers/<int:supplier_id>/items/<int:item_id>/", supplier_views.supplier_item_detail_view,
+         name="supplier_item_detail"),
+    path("purchase-orders/", purchase_order_views.purchase_order_list_view, name="purchase_order_list"),
+    path("purchase-orders/<int:po_id>/", purchase_order_views.purchase_order_detail_view, name="purchase_order_detail"),
+    path("purchase-orders/<int:po_id>/transition/", purchase_order_views.purchase_order_transition_view,
+         name="purchase_order_transition"),
+    path("purchase-orders/<int:po_id>/receive/", purchase_order_views.purchase_order_receive_view,
+         name="purchase_order_receive"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
     path("docs/", views.api_docs_view, name="docs"),
 ]

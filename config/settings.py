@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -104,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
+                "inventory.context_processors.low_stock",
             ],
         },
     },
@@ -257,6 +259,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "inventory.tasks.release_expired_reservations",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Drafts (never sends) purchase orders for variants at or below their min/max rule's min.
+    "reorder-rules-apply": {
+        "task": "purchasing.tasks.reorder_rules_apply_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    # Emails Managers the low-stock list, only when something is low.
+    "low-stock-digest": {
+        "task": "inventory.tasks.low_stock_digest_task",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

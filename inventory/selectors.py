@@ -1,8 +1,24 @@
 """Reads for pages and the API."""
 from datetime import date
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest, NullIf
 
 from core.exceptions import NotFound, ValidationFailed
 from inventory.models import Category, Location, Reservation, ReservationLine, StockLevel, StockMovement, Variant
@@ -128,7 +144,8 @@ def movement_list(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[StockMovement]:
-    qs = StockMovement.objects.select_related("variant", "variant__product", "location", "user", "supplier")
+    qs = StockMovement.objects.select_related("variant", "variant__product", "location", "user", "supplier",
+                                             "purchase_order")
     if sku:
         qs = qs.filter(variant__sku=sku)
     if type:
@@ -161,3 +178,104 @@ def reservation_get(*, pk: int) -> Reservation:
     if reservation is None:
         raise NotFound(f"Unknown reservation {pk}.")
     return reservation
+
+
+# --- low-stock alerts -------------------------------------------------------
+
+def _alert_base() -> QuerySet[StockLevel]:
+    """Levels whose stock is watched: active variants of active, tracked products at active locations."""
+    return _available_annotated(
+        StockLevel.objects.filter(
+            variant__active=True,
+            variant__product__active=True,
+            variant__product__track_inventory=True,
+            location__active=True,
+        )
+    )
+
+
+def _alert_condition() -> Q:
+    return Q(available_qty__lte=F("low_stock_threshold"))
+
+
+def _alert_annotated(qs: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+    """Add is_alert, is_critical, the preferred supplier and the suggested quantity.
+
+    The suggestion follows purchasing.services.reorder_suggested_quantity: the level's
+    reorder quantity, else twice its threshold, at least 1, raised to the preferred
+    supplier's minimum order quantity.
+    """
+    from suppliers.models import SupplierItem
+
+    preferred = SupplierItem.objects.filter(
+        variant_id=OuterRef("variant_id"), preferred=True, supplier__active=True
+    ).order_by()
+    qs = qs.annotate(
+        is_alert=Case(When(_alert_condition(), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        is_critical=Case(When(available_qty__lte=0, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        preferred_supplier_id=Subquery(preferred.values("supplier_id")[:1]),
+        preferred_supplier_name=Subquery(preferred.values("supplier__name")[:1]),
+        preferred_moq=Subquery(preferred.values("minimum_order_quantity")[:1]),
+    )
+    base_quantity = Case(
+        When(reorder_quantity__gt=0, then=F("reorder_quantity")),
+        default=F("low_stock_threshold") * 2,
+    )
+    return qs.annotate(suggested_quantity=Greatest(base_quantity, Value(1), Coalesce(F("preferred_moq"), Value(1))))
+
+
+def stock_alert_list(*, q: str | None = None, location: Location | None = None,
+                     critical_only: bool = False) -> QuerySet[StockLevel]:
+    """Levels at or below their low-stock threshold (critical when nothing is available),
+    critical first, then the emptiest relative to their threshold."""
+    qs = _alert_base().filter(_alert_condition())
+    search = (q or "").strip()
+    if search:
+        qs = qs.filter(variant_id__in=_variants_matching(search))
+    if location is not None:
+        qs = qs.filter(location=location)
+    if critical_only:
+        qs = qs.filter(available_qty__lte=0)
+    fill = Cast(F("available_qty"), FloatField()) / NullIf(Cast(F("low_stock_threshold"), FloatField()), Value(0.0))
+    qs = _alert_annotated(qs.select_related("variant", "variant__product", "location"))
+    return qs.annotate(fill_ratio=fill).order_by(
+        "-is_critical", F("fill_ratio").asc(nulls_first=True), "available_qty", "variant__sku", "location__code", "pk"
+    )
+
+
+def stock_alert_count() -> int:
+    """How many levels are low or out: one COUNT, for the navigation badge."""
+    return _alert_base().filter(_alert_condition()).count()
+
+
+def stock_alert_get(*, pk: int) -> StockLevel:
+    """One level with the alert annotations, whether or not it is low now (for its row after an edit)."""
+    level = _alert_annotated(
+        StockLevel.objects.select_related("variant", "variant__product", "location")
+        .annotate(available_qty=F("on_hand") - F("reserved"))
+    ).filter(pk=pk).first()
+    if level is None:
+        raise NotFound(f"Unknown stock level {pk}.")
+    return level
+
+
+def stock_alert_levels(*, ids) -> QuerySet[StockLevel]:
+    """The given levels with the alert annotations (quick reorder's choices)."""
+    return _alert_annotated(
+        _available_annotated(StockLevel.objects.select_related("variant", "variant__product", "location"))
+        .filter(pk__in=list(ids))
+    ).order_by("variant__sku", "location__code", "pk")
+
+
+def reorder_rule_of_variant(*, variant: Variant):
+    """The variant's min/max reorder rule (purchasing.ReorderRule), or None."""
+    from purchasing.models import ReorderRule
+
+    return ReorderRule.objects.select_related("location").filter(variant=variant).first()
+
+
+def reorder_supplier_choices():
+    """Active suppliers, by name: the ones a purchase order may be drafted for."""
+    from suppliers.models import Supplier
+
+    return Supplier.objects.filter(active=True).order_by("name", "pk")

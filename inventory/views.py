@@ -27,6 +27,7 @@ from inventory.selectors import (
     variant_get,
 )
 from inventory.services import stock_adjust, stock_count, stock_transfer
+from inventory.views_alerts import reorder_rule_context
 
 HISTORY_PAGE_SIZE = 50
 VARIANT_HISTORY_SIZE = 50
@@ -137,6 +138,7 @@ def variant_detail_view(request, sku: str):
     if request.user.has_perm("inventory.view_stockmovement"):
         movements = list(movement_list(sku=variant.sku)[:VARIANT_HISTORY_SIZE])
     context = {"variant": variant, "levels": levels, "movements": movements, "history_limit": VARIANT_HISTORY_SIZE}
+    context.update(reorder_rule_context(request, variant))
     if request.htmx and not request.htmx.history_restore_request:
         template = "inventory/variant_detail.html#variant-stock"
     else:
@@ -380,8 +382,3 @@ def movement_export_view(request):
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-
-def alert_list_view(request):
-    raise Http404

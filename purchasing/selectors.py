@@ -89,9 +89,8 @@ def purchase_variant_search(*, q: str, supplier_id: int | None = None, limit: in
     return list(qs.filter(match).order_by("-is_supplier_item", "sku")[:limit])
 
 
-
 def purchase_order_supplier_choices(*, include_id: int | None = None) -> QuerySet[Supplier]:
     """Suppliers one may order from (the active ones), plus `include_id` so an edited order's
     current supplier stays selectable."""
-    qs = Supplier.objects.filter(Q(active=True) | Q(pk=include_id)) if include_id else Supplier.objects.filter(active=True)
-    return qs.order_by("name")
+    wanted = Q(active=True) | Q(pk=include_id) if include_id else Q(active=True)
+    return Supplier.objects.filter(wanted).order_by("name")

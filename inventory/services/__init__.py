@@ -1,4 +1,6 @@
+from inventory.services.alerts import low_stock_digest_send
 from inventory.services.ledger import LedgerMismatch, ledger_verify
+from inventory.services.levels import stock_level_settings_update
 from inventory.services.reservations import (
     ReservationLineRequest,
     ReservationResult,
@@ -28,6 +30,7 @@ __all__ = [
     "StockChange",
     "StockTransfer",
     "ledger_verify",
+    "low_stock_digest_send",
     "reservation_commit",
     "reservation_create",
     "reservation_hold",
@@ -37,6 +40,7 @@ __all__ = [
     "stock_adjust",
     "stock_count",
     "stock_level_ensure",
+    "stock_level_settings_update",
     "stock_receive",
     "stock_transfer",
 ]

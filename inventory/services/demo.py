@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from inventory.models import Category, Location, MovementType, Product, StockLevel, StockMovement, Variant
 from inventory.services.stock import stock_adjust, stock_count, stock_transfer
+from purchasing.demo import purchasing_demo_seed
 
 DEMO_SEED = 20250601
 DEMO_NOTE = "Demo data"
@@ -149,6 +150,8 @@ class DemoSeedResult:
     low: int = 0
     out: int = 0
     orders: int = 0
+    suppliers: int = 0
+    purchase_orders: int = 0
 
 
 def _ean13(number: int) -> str:
@@ -545,7 +548,9 @@ def demo_seed(*, products: int = 200, seed: int = DEMO_SEED) -> DemoSeedResult:
                 index += 1
     _thresholds_seed(variant_ids=variant_ids, locations=locations, rng=rng)
     orders = _orders_seed(variant_ids=variant_ids, locations=locations, rng=random.Random(seed + 2))
+    purchasing = purchasing_demo_seed(variant_ids=variant_ids, locations=locations, rng=random.Random(seed + 3))
 
-    result = DemoSeedResult(created=True, products=len(plan), variants=len(variant_ids), orders=orders)
+    result = DemoSeedResult(created=True, products=len(plan), variants=len(variant_ids), orders=orders,
+                            suppliers=purchasing.suppliers, purchase_orders=purchasing.orders)
     _summary(result, variant_ids=variant_ids)
     return result

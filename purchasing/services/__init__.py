@@ -20,6 +20,7 @@ from purchasing.services.reorder import (
     reorder_rules_apply,
     reorder_suggested_quantity,
 )
+from purchasing.services.rules import reorder_rule_delete, reorder_rule_set
 
 __all__ = [
     "OPEN_STATUSES",
@@ -38,6 +39,8 @@ __all__ = [
     "purchase_order_receive",
     "purchase_order_transition",
     "purchase_order_update",
+    "reorder_rule_delete",
+    "reorder_rule_set",
     "reorder_rules_apply",
     "reorder_suggested_quantity",
 ]

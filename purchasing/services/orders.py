@@ -48,7 +48,9 @@ OPEN_STATUSES = (S.DRAFT, S.PENDING, S.CONFIRMED, S.SHIPPED, S.PARTIALLY_RECEIVE
 
 MAX_LINES = 500
 MAX_QUANTITY = 10_000_000
+# The columns hold 12 digits for a unit cost and 14 for the order's amounts (2 decimals each).
 MAX_MONEY = Decimal("1000000000000")
+MAX_UNIT_COST = Decimal("10000000000")
 UNSET = object()
 
 
@@ -100,7 +102,7 @@ def _user(user):
 
 # --- validation -----------------------------------------------------------
 
-def _money(value, *, field: str) -> Decimal:
+def _money(value, *, field: str, limit: Decimal = MAX_MONEY) -> Decimal:
     if value is None or value == "":
         return Decimal("0.00")
     if isinstance(value, bool):
@@ -113,7 +115,7 @@ def _money(value, *, field: str) -> Decimal:
         raise ValidationFailed("Enter an amount such as 12.50.", field=field)
     if amount < 0:
         raise ValidationFailed("The amount must be zero or more.", field=field)
-    if amount >= MAX_MONEY:
+    if amount >= limit:
         raise ValidationFailed("The amount is too large.", field=field)
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationFailed("Use at most two decimal places.", field=field)
@@ -149,7 +151,7 @@ def _clean_lines(supplier: Supplier, lines: list[PurchaseLineRequest]) -> list[t
             cost = item.unit_cost if item is not None else line.variant.effective_cost
         else:
             try:
-                cost = _money(line.unit_cost, field="lines")
+                cost = _money(line.unit_cost, field="lines", limit=MAX_UNIT_COST)
             except ValidationFailed as exc:
                 raise ValidationFailed(f"Line {index} ({line.variant.sku}): unit cost: {exc.message}",
                                        field="lines") from None
@@ -182,6 +184,10 @@ def _totals_refresh(order: PurchaseOrder) -> None:
     subtotal = sum((line.unit_cost * line.quantity_ordered for line in order.lines.all()), Decimal("0"))
     order.subtotal = subtotal.quantize(Decimal("0.01"))
     order.total = (order.subtotal + order.tax + order.shipping).quantize(Decimal("0.01"))
+    if order.total >= MAX_MONEY:
+        # Refused before the database would overflow; the caller's transaction rolls back.
+        raise ValidationFailed(f"The order's total {order.total} is too large: order fewer units or split the order.",
+                               field="lines")
     order.save(update_fields=["subtotal", "total", "tax", "shipping", "updated_at"])
 
 
@@ -222,6 +228,11 @@ def purchase_order_create(
     expected_date = _check_date(expected_date, field="expected_date")
     notes = _check_notes(notes)
     with transaction.atomic():
+        # Waits for a supplier being deleted at this moment, then finds it gone.
+        supplier = Supplier.objects.select_for_update(no_key=True, of=("self",)).filter(pk=supplier.pk).first()
+        if supplier is None:
+            raise ValidationFailed("This supplier no longer exists.", field="supplier")
+        _check_supplier(supplier)
         order = PurchaseOrder.objects.create(
             number=purchase_order_number(sequence_next(name="PO")),
             supplier=supplier,
@@ -238,7 +249,8 @@ def purchase_order_create(
         _lines_write(order, cleaned)
         _totals_refresh(order)
         how = "drafted by a reorder rule" if auto_drafted else "created"
-        purchase_order_event_add(order=order, message=f"Purchase order {how} with {len(cleaned)} lines.",
+        count = f"{len(cleaned)} line" + ("" if len(cleaned) == 1 else "s")
+        purchase_order_event_add(order=order, message=f"Purchase order {how} with {count}.",
                                  to_status=S.DRAFT, user=user)
         if submit:
             _transition_locked(order, S.PENDING, user=user)
@@ -277,6 +289,14 @@ def purchase_order_update(
             order.supplier = supplier
             order.save(update_fields=["supplier", "updated_at"])
             changes.append(f"supplier {supplier.name}")
+            if lines is UNSET:
+                # The lines stay (with their costs); their supplier SKUs become the new supplier's.
+                skus = dict(SupplierItem.objects.filter(supplier=supplier, variant__in=order.lines.values("variant"))
+                            .values_list("variant_id", "supplier_sku"))
+                for line in order.lines.all():
+                    if line.supplier_sku != skus.get(line.variant_id, ""):
+                        line.supplier_sku = skus.get(line.variant_id, "")
+                        line.save(update_fields=["supplier_sku"])
         if lines is not UNSET:
             cleaned = _clean_lines(order.supplier, lines)
             order.lines.all().delete()
@@ -438,9 +458,10 @@ def purchase_order_receive(
             if (replay := _receipt_replay(key, order)) is not None:
                 return replay
             if order.status not in RECEIVABLE:
+                when = ("it is closed" if order.status in (S.RECEIVED, S.CANCELLED)
+                        else "goods are received once it is shipped")
                 raise IllegalTransition(
-                    f"Purchase order {order.number} is {order.get_status_display().lower()}: goods are received "
-                    "once it is shipped.",
+                    f"Purchase order {order.number} is {order.get_status_display().lower()}: {when}.",
                     details={"status": order.status},
                 )
             order_lines = {line.pk: line for line in order.lines.select_related("variant")}

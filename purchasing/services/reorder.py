@@ -7,7 +7,8 @@ rule twice never doubles an order. Drafts are never sent: a person submits them.
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Greatest
 
 from core.exceptions import ValidationFailed
 from inventory.models import StockLevel, Variant
@@ -16,6 +17,7 @@ from purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderSta
 from purchasing.services.orders import (
     OPEN_STATUSES,
     PurchaseLineRequest,
+    _check_supplier,
     _clean_lines,
     _lines_write,
     _lock_order,
@@ -62,6 +64,7 @@ def purchase_order_draft_extend(
     """
     with transaction.atomic():
         supplier = Supplier.objects.select_for_update(of=("self",)).get(pk=supplier.pk)
+        _check_supplier(supplier)
         draft = PurchaseOrder.objects.filter(supplier=supplier, status=S.DRAFT).order_by("-pk").first()
         if draft is None:
             order = purchase_order_create(supplier=supplier, lines=lines, user=user, auto_drafted=auto_drafted,
@@ -150,7 +153,8 @@ def on_order_quantities(variant_ids) -> dict[int, int]:
     rows = (
         PurchaseOrderLine.objects.filter(variant_id__in=variant_ids, order__status__in=OPEN_STATUSES)
         .values("variant_id")
-        .annotate(outstanding=Sum(F("quantity_ordered") - F("quantity_received")))
+        # A line received beyond its quantity is simply complete: it must not cancel out another.
+        .annotate(outstanding=Sum(Greatest(F("quantity_ordered") - F("quantity_received"), Value(0))))
     )
     return {row["variant_id"]: max(row["outstanding"] or 0, 0) for row in rows}
 
@@ -163,39 +167,54 @@ def reorder_rules_apply(*, user=None) -> ReorderResult:
     Counting open purchase orders (drafts included) as stock on its way makes a second run
     draft nothing more.
     """
-    rules = list(ReorderRule.objects.filter(active=True, variant__active=True).select_related("variant", "location"))
-    result = ReorderResult()
-    if not rules:
-        return result
-    default = None
-    available: dict[int, int] = {}
-    for rule in rules:
-        location = rule.location
-        if location is None:
-            default = default or location_default()
-            location = default
-        level = StockLevel.objects.filter(variant=rule.variant, location=location).first()
-        available[rule.variant_id] = (level.on_hand - level.reserved) if level is not None else 0
-    on_order = on_order_quantities([rule.variant_id for rule in rules])
-    preferred = _preferred_items([rule.variant_id for rule in rules])
-    wanted: dict[int, list[PurchaseLineRequest]] = {}
-    suppliers: dict[int, Supplier] = {}
-    for rule in rules:
-        position = available[rule.variant_id] + on_order.get(rule.variant_id, 0)
-        if position > rule.min_quantity:
-            continue
-        item = preferred.get(rule.variant_id)
-        if item is None:
-            result.unassigned.append(rule.variant)
-            continue
-        quantity = max(rule.max_quantity - position, item.minimum_order_quantity)
-        wanted.setdefault(item.supplier_id, []).append(PurchaseLineRequest(variant=rule.variant, quantity=quantity))
-        suppliers[item.supplier_id] = item.supplier
-    for supplier_id in sorted(wanted):
-        order, created = _draft_add(supplier=suppliers[supplier_id], lines=wanted[supplier_id], user=user)
-        result.orders.append(order)
-        if created:
-            result.created.append(order)
+    with transaction.atomic():
+        # Locking the rules makes a second run that starts meanwhile (a redelivered task)
+        # wait, then see this run's drafts as on order and draft nothing more.
+        rules = list(
+            ReorderRule.objects.select_for_update(of=("self",))
+            .filter(active=True, variant__active=True, variant__product__active=True)
+            .select_related("variant", "location")
+            .order_by("pk")
+        )
+        result = ReorderResult()
+        if not rules:
+            return result
+        default = None
+        wanted_levels: dict[int, int] = {}  # variant id → location id
+        for rule in rules:
+            location = rule.location
+            if location is None:
+                default = default or location_default()
+                location = default
+            wanted_levels[rule.variant_id] = location.pk
+        levels = {
+            (level.variant_id, level.location_id): level
+            for level in StockLevel.objects.filter(variant_id__in=list(wanted_levels))
+        }
+        available: dict[int, int] = {}
+        for variant_id, location_id in wanted_levels.items():
+            level = levels.get((variant_id, location_id))
+            available[variant_id] = (level.on_hand - level.reserved) if level is not None else 0
+        on_order = on_order_quantities([rule.variant_id for rule in rules])
+        preferred = _preferred_items([rule.variant_id for rule in rules])
+        wanted: dict[int, list[PurchaseLineRequest]] = {}
+        suppliers: dict[int, Supplier] = {}
+        for rule in rules:
+            position = available[rule.variant_id] + on_order.get(rule.variant_id, 0)
+            if position > rule.min_quantity:
+                continue
+            item = preferred.get(rule.variant_id)
+            if item is None:
+                result.unassigned.append(rule.variant)
+                continue
+            quantity = max(rule.max_quantity - position, item.minimum_order_quantity)
+            wanted.setdefault(item.supplier_id, []).append(PurchaseLineRequest(variant=rule.variant, quantity=quantity))
+            suppliers[item.supplier_id] = item.supplier
+        for supplier_id in sorted(wanted):
+            order, created = _draft_add(supplier=suppliers[supplier_id], lines=wanted[supplier_id], user=user)
+            result.orders.append(order)
+            if created:
+                result.created.append(order)
     return result
 
 

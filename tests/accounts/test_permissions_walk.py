@@ -11,17 +11,41 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {"healthz", "accounts:login", "stripe_webhook"}
 MANAGER_ONLY = {
     "inventory:stock_transfer",
+    "inventory:level_settings",
+    "inventory:alert_reorder",
+    "inventory:reorder_rule",
+    "inventory:reorder_rule_delete",
     "api:stock_transfer",
+    "api:purchase_order_transition",
     "orders:order_return",
     "orders:order_refund_lines",
+    "purchasing:order_create",
+    "purchasing:order_edit",
+    "purchasing:order_delete",
+    "purchasing:order_transition",
+    "purchasing:variant_search",
+    "purchasing:line_row",
     "api:reservation_commit",
     "api:reservation_release",
+    "suppliers:supplier_create",
+    "suppliers:supplier_edit",
+    "suppliers:supplier_delete",
+    "suppliers:supplier_deactivate",
+    "suppliers:supplier_activate",
+    "suppliers:supplier_item_create",
+    "suppliers:supplier_item_edit",
+    "suppliers:supplier_item_delete",
+    "suppliers:variant_search",
 }
 POST_ONLY = {
+    "inventory:alert_reorder",
+    "inventory:reorder_rule_delete",
     "api:stock_adjust",
     "api:stock_count",
     "api:stock_transfer",
     "api:cart_validate",
+    "api:purchase_order_transition",
+    "api:purchase_order_receive",
     "api:checkout",
     "api:order_transition",
     "api:reservation_commit",
@@ -29,7 +53,11 @@ POST_ONLY = {
     "accounts:logout",
 }
 # POST-only endpoints that act on an existing object: an empty body is not bad input there.
-POST_ACTS = {"api:reservation_commit": {200}, "api:reservation_release": {200, 409}}
+POST_ACTS = {
+    # Nothing selected or no rule to remove: a message and back to the page.
+    "inventory:alert_reorder": {302},
+    "inventory:reorder_rule_delete": {302},
+    "api:reservation_commit": {200}, "api:reservation_release": {200, 409}}
 
 
 def _patterns(resolver=None, prefix="", namespace=""):

@@ -21,6 +21,9 @@ from inventory.models import (
 from inventory.services import ledger_verify
 from inventory.services.demo import _orders_seed
 from orders.models import OrderEvent, OrderSource, OrderStatus, SalesOrder, StripeEvent
+from purchasing.demo import SUPPLIERS, purchasing_demo_seed
+from purchasing.models import PurchaseOrder, PurchaseOrderStatus, Receipt, ReorderRule
+from suppliers.models import Supplier, SupplierItem
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +36,8 @@ def _seed(*args: str) -> str:
 
 def _counts() -> tuple[int, ...]:
     return tuple(model.objects.count() for model in (Location, Category, Product, Variant, StockLevel, StockMovement,
-                                                     SalesOrder, OrderEvent, Reservation, StripeEvent))
+                                                     SalesOrder, OrderEvent, Reservation, StripeEvent, Supplier,
+                                                     SupplierItem, PurchaseOrder, Receipt, ReorderRule))
 
 
 @pytest.mark.smoke
@@ -65,6 +69,7 @@ def test_seed_demo_second_run_creates_nothing():
 
     assert "Demo data already present" in output
     assert SalesOrder.objects.exists()
+    assert PurchaseOrder.objects.exists()
     assert _counts() == before
 
 
@@ -101,13 +106,24 @@ def _snapshot() -> tuple[list, list]:
          tuple(order.lines.values_list("variant__sku", "quantity", "sold_quantity", "restocked_quantity")))
         for order in SalesOrder.objects.all()
     )
-    return levels, orders
+    purchase_orders = sorted(
+        (order.status, order.supplier.name, str(order.total), order.expected_date, order.received_date,
+         tuple(order.lines.values_list("variant__sku", "quantity_ordered", "quantity_received", "unit_cost")))
+        for order in PurchaseOrder.objects.all()
+    )
+    items = sorted(SupplierItem.objects.values_list("supplier__name", "variant__sku", "supplier_sku", "unit_cost",
+                                                    "lead_time_days", "minimum_order_quantity", "preferred"))
+    return levels, orders, purchase_orders, items
 
 
 def test_seed_demo_is_deterministic():
     _seed("--products", "15")
     first = _snapshot()
+    Receipt.objects.all().delete()  # with its lines, which hold on to the movements
     StockMovement.objects.all().delete()
+    PurchaseOrder.objects.all().delete()
+    ReorderRule.objects.all().delete()
+    Supplier.objects.all().delete()  # with its items
     Reservation.objects.all().delete()
     StripeEvent.objects.all().delete()
     SalesOrder.objects.all().delete()
@@ -185,3 +201,61 @@ def test_seed_demo_creates_sales_orders_in_every_status():
     assert StockMovement.objects.filter(sales_order__isnull=False, type=MovementType.REFUND).exists()
     assert SalesOrder.objects.filter(status=OrderStatus.REFUNDED, stripe_events__type="charge.refunded").exists()
     assert not StripeEvent.objects.exclude(outcome="PROCESSED").exists()
+
+
+@pytest.mark.smoke
+def test_seed_demo_creates_suppliers_items_and_purchase_orders_in_every_status():
+    output = _seed("--products", "30")
+
+    assert set(Supplier.objects.values_list("name", flat=True)) == {s.name for s in SUPPLIERS}
+    assert all(s.contact_name and s.email and s.phone and s.address and s.website for s in Supplier.objects.all())
+    assert "6 suppliers, 20 purchase orders" in output
+    items = list(SupplierItem.objects.select_related("variant__product"))
+    supplied = {item.variant_id for item in items}
+    assert len(supplied) >= 0.4 * Variant.objects.count()
+    # One preferred supplier per supplied variant; some have a second source.
+    assert Counter(item.variant_id for item in items if item.preferred) == Counter(supplied)
+    assert len(items) > len(supplied)
+    for item in items:
+        assert 0 < item.unit_cost < item.variant.effective_cost
+        assert 3 <= item.lead_time_days <= 21
+        assert item.minimum_order_quantity in (1, 6, 12, 24)
+        assert item.supplier_sku
+
+    statuses = Counter(PurchaseOrder.objects.values_list("status", flat=True))
+    assert set(statuses) == set(PurchaseOrderStatus.values)
+    assert statuses[PurchaseOrderStatus.RECEIVED] >= 5
+    today = timezone.localdate()
+    received = list(PurchaseOrder.objects.filter(status=PurchaseOrderStatus.RECEIVED))
+    assert all(order.expected_date and order.received_date and order.received_date < today for order in received)
+    assert len({order.received_date for order in received}) >= 5  # spread over past weeks
+    assert any(order.received_date > order.expected_date for order in received)  # some late
+    assert any(order.received_date <= order.expected_date for order in received)
+    assert len({order.supplier_id for order in received}) >= 5
+    assert Receipt.objects.exclude(over_receipt_reason="").exists()
+    for order in PurchaseOrder.objects.prefetch_related("lines"):
+        assert order.total == order.subtotal + order.tax + order.shipping
+        movements = StockMovement.objects.filter(purchase_order=order)
+        received_units = sum(line.quantity_received for line in order.lines.all())
+        assert sum(movements.values_list("delta", flat=True)) == received_units
+        assert all(m.type == MovementType.RESTOCK and m.supplier_id == order.supplier_id for m in movements)
+        if order.status in (PurchaseOrderStatus.PARTIALLY_RECEIVED, PurchaseOrderStatus.RECEIVED):
+            assert received_units > 0
+        if order.status == PurchaseOrderStatus.PARTIALLY_RECEIVED:
+            assert any(line.quantity_outstanding for line in order.lines.all())
+    assert PurchaseOrder.objects.filter(status=PurchaseOrderStatus.CANCELLED, lines__quantity_received__gt=0).exists()
+    assert 3 <= ReorderRule.objects.count() <= 10
+    assert ledger_verify() == []
+    call_command("verify_ledger", stdout=StringIO())
+
+
+def test_seed_demo_purchasing_section_second_run_creates_nothing():
+    _seed("--products", "10")
+    before = _counts()
+    locations = {location.code: location for location in Location.objects.all()}
+
+    result = purchasing_demo_seed(variant_ids=list(Variant.objects.values_list("pk", flat=True)), locations=locations,
+                                  rng=random.Random(1))
+
+    assert (result.suppliers, result.items, result.orders, result.rules) == (0, 0, 0, 0)
+    assert _counts() == before

@@ -20,5 +20,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Demo data loaded: {result.products} products, {result.variants} variants, "
             f"{result.levels} stock levels ({result.low} low, {result.out} out of stock), "
-            f"{result.movements} movements, {result.orders} sales orders."
+            f"{result.movements} movements, {result.orders} sales orders, "
+            f"{result.suppliers} suppliers, {result.purchase_orders} purchase orders."
         ))
