@@ -1,12 +1,11 @@
 """JSON API v1: low-stock alerts (`GET /api/v1/stock/low/`)."""
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 
+from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED
 from api.pagination import StandardPagination
 from api.permissions import CanViewStock
-from api.serializers import ErrorSerializer
 from inventory.selectors import location_list, stock_alert_list
 
 
@@ -71,14 +70,13 @@ class StockAlertQuerySerializer(serializers.Serializer):
     tags=["stock"],
     parameters=[
         StockAlertQuerySerializer,
-        OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-        OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 500)."),
+        *PAGE_PARAMETERS,
     ],
     responses={
         200: StockAlertPageSerializer,
-        400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad input: `{field: [messages]}`."),
-        401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
-        403: OpenApiResponse(ErrorSerializer, description="Signed in, but the role lacks the permission."),
+        400: BAD_INPUT,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
     },
 )
 @api_view(["GET"])

@@ -8,17 +8,15 @@ inventory.view_prices.
 """
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import StandardPagination
-from api.parsers import SafeJSONParser
 from api.permissions import PRICES_PERM, HasDjangoPermission, ReadWritePermission
 from api.serializers import ErrorSerializer, IllegalTransitionSerializer, StatusChoiceField, WholeNumberField
 from core.exceptions import NotFound
@@ -44,7 +42,7 @@ from purchasing.services import (
 from purchasing.services.orders import MAX_LINES, MAX_QUANTITY
 from suppliers.models import Supplier
 
-PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
+
 MONEY_FIELDS = ("subtotal", "tax", "shipping", "total")
 LINE_MONEY_FIELDS = ("unit_cost", "line_total")
 
@@ -333,17 +331,9 @@ def _refuse_money_without_prices(request, data: dict) -> None:
         raise PermissionDenied(f"Setting {', '.join(sent)} needs the permission to see prices.")
 
 
-BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT,
-                            description="Bad input: `{field: [messages]}` naming the field, or `{detail}`.")
-UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No or invalid credentials.")
-FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Signed in, but the role lacks the permission.")
 UNKNOWN_ORDER = OpenApiResponse(ErrorSerializer, description="Unknown purchase order.")
 UNKNOWN_SKU = OpenApiResponse(ErrorSerializer, description="Unknown SKU (named with its line).")
 NOT_DRAFT = OpenApiResponse(IllegalTransitionSerializer, description="Not allowed in the order's status.")
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 500)."),
-]
 MONEY_NOTE = "Money fields (subtotal, tax, shipping, total, unit_cost, line_total) only for users who may see prices."
 
 
@@ -373,7 +363,7 @@ MONEY_NOTE = "Money fields (subtotal, tax, shipping, total, unit_cost, line_tota
 )
 @api_view(["GET", "POST"])
 @permission_classes([CanListOrCreatePurchaseOrders])
-@parser_classes(PARSERS)
+@parser_classes(WRITE_PARSERS)
 def purchase_order_list_view(request):
     if request.method == "POST":
         return _purchase_order_create(request)
@@ -448,7 +438,7 @@ def _purchase_order_create(request) -> Response:
 )
 @api_view(["GET", "PATCH", "PUT", "DELETE"])
 @permission_classes([CanViewEditOrDeletePurchaseOrders])
-@parser_classes(PARSERS)
+@parser_classes(WRITE_PARSERS)
 def purchase_order_detail_view(request, po_id: int):
     order = purchase_order_get(pk=po_id)
     if request.method == "DELETE":
@@ -487,7 +477,7 @@ def purchase_order_detail_view(request, po_id: int):
 )
 @api_view(["POST"])
 @permission_classes([CanTransitionPurchaseOrders])
-@parser_classes(PARSERS)
+@parser_classes(WRITE_PARSERS)
 def purchase_order_transition_view(request, po_id: int):
     order = purchase_order_get(pk=po_id)
     serializer = PurchaseOrderTransitionSerializer(data=request.data)
@@ -524,7 +514,7 @@ def purchase_order_transition_view(request, po_id: int):
 )
 @api_view(["POST"])
 @permission_classes([CanReceivePurchaseOrders])
-@parser_classes(PARSERS)
+@parser_classes(WRITE_PARSERS)
 def purchase_order_receive_view(request, po_id: int):
     order = purchase_order_get(pk=po_id)
     serializer = PurchaseReceiveSerializer(data=request.data)

@@ -6,17 +6,16 @@ only by users who may see prices (inventory.view_prices).
 """
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import StandardPagination
-from api.parsers import SafeJSONParser
+from api.serializers import ErrorSerializer
 from core.exceptions import Conflict, NotFound
 from inventory.selectors import variant_get
 from suppliers.models import Supplier, SupplierItem
@@ -34,11 +33,7 @@ from suppliers.services import (
 )
 
 PRICES_PERM = "inventory.view_prices"
-WRITE_PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
 
-BAD_INPUT = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="Bad input: `{field: [messages]}` naming the field, or `{detail}`."
-)
 
 
 # --- permissions ----------------------------------------------------------------
@@ -157,10 +152,6 @@ class SupplierConflictSerializer(serializers.Serializer):
     stock_movements = serializers.IntegerField(required=False)
 
 
-class SupplierErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 # --- serializers: input -------------------------------------------------------------
 
 class SupplierListQuerySerializer(serializers.Serializer):
@@ -269,13 +260,7 @@ def _item_response(request, item: SupplierItem, *, status_code: int = status.HTT
     return Response(SupplierItemSerializer(item, context=_context(request)).data, status=status_code)
 
 
-NOT_FOUND = OpenApiResponse(SupplierErrorSerializer, description="Unknown supplier or item.")
-UNAUTHENTICATED = OpenApiResponse(SupplierErrorSerializer, description="No or invalid credentials.")
-FORBIDDEN = OpenApiResponse(SupplierErrorSerializer, description="Signed in, but the role lacks the permission.")
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 500)."),
-]
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown supplier or item.")
 COST_NOTE = "`unit_cost` only for users who may see prices (inventory.view_prices)."
 
 

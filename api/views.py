@@ -6,16 +6,14 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import StandardPagination
-from api.parsers import SafeJSONParser
 from api.permissions import (
     PRICES_PERM,
     REFUND_PERM,
@@ -88,18 +86,7 @@ from orders.models import OrderSource, OrderStatus, SalesOrder
 from orders.selectors import sales_order_get, sales_order_list, sales_order_with_details
 from orders.services import OrderLineRequest, checkout_create, sales_order_create, sales_order_transition
 
-WRITE_PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
-
-BAD_INPUT = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="Bad input: `{field: [messages]}` naming the field, or `{detail}`."
-)
-UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No or invalid credentials.")
-FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Signed in, but the role lacks the permission.")
 UNKNOWN_SKU = OpenApiResponse(ErrorSerializer, description="Unknown SKU.")
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 500)."),
-]
 
 
 def _paginated(request, queryset, serializer_class, *, context: dict | None = None) -> Response:

@@ -31,7 +31,12 @@ def ledger_verify() -> list[LedgerMismatch]:
     """Check every stock level against its movements, and its `reserved` against the active
     reservations holding it; return the levels that disagree."""
     movements = StockMovement.objects.filter(level=OuterRef("pk"))
-    held = ReservationLine.objects.filter(level=OuterRef("pk"), reservation__status=ReservationStatus.ACTIVE)
+    # What active reservations hold, per level, in one grouped pass: a per-level subquery
+    # would walk every active reservation once per level.
+    held = dict(
+        ReservationLine.objects.filter(reservation__status=ReservationStatus.ACTIVE)
+        .order_by().values("level_id").annotate(total=Sum("quantity")).values_list("level_id", "total")
+    )
     levels = (
         StockLevel.objects.annotate(
             movements_sum=Coalesce(
@@ -40,21 +45,14 @@ def ledger_verify() -> list[LedgerMismatch]:
                 Value(0),
             ),
             last_after=Subquery(movements.order_by("-id").values("quantity_after")[:1], output_field=IntegerField()),
-            reservations_sum=Coalesce(
-                Subquery(held.order_by().values("level").annotate(total=Sum("quantity")).values("total")[:1],
-                         output_field=IntegerField()),
-                Value(0),
-            ),
         )
-        .values_list("pk", "variant__sku", "location__code", "on_hand", "movements_sum", "last_after", "reserved",
-                     "reservations_sum")
+        .values_list("pk", "variant__sku", "location__code", "on_hand", "movements_sum", "last_after", "reserved")
         .order_by("pk")
     )
     mismatches = []
-    for level_id, sku, location, on_hand, movements_sum, last_after, reserved, reservations_sum in levels.iterator(
-        chunk_size=5000
-    ):
+    for level_id, sku, location, on_hand, movements_sum, last_after, reserved in levels.iterator(chunk_size=5000):
         expected_last = last_after if last_after is not None else 0
+        reservations_sum = held.get(level_id, 0)
         if movements_sum != on_hand or expected_last != on_hand or reserved != reservations_sum:
             mismatches.append(LedgerMismatch(level_id, sku, location, on_hand, movements_sum, last_after, reserved,
                                              reservations_sum))

@@ -138,13 +138,16 @@ def low_stock_reorder(*, level_ids: list[int], supplier_choices: dict[int, Suppl
         by_variant[variant.pk] = by_variant.get(variant.pk, 0) + quantity
         variants[variant.pk] = variant
         suppliers[supplier.pk] = supplier
-    for supplier_id in sorted(wanted):
-        lines = [PurchaseLineRequest(variant=variants[vid], quantity=quantity)
-                 for vid, quantity in sorted(wanted[supplier_id].items())]
-        order, created = purchase_order_draft_extend(supplier=suppliers[supplier_id], lines=lines, user=user)
-        result.orders.append(order)
-        if created:
-            result.created.append(order)
+    # One transaction for every supplier: all drafts are written or none. Suppliers are
+    # locked in id order, so two reorders at once queue instead of deadlocking.
+    with transaction.atomic():
+        for supplier_id in sorted(wanted):
+            lines = [PurchaseLineRequest(variant=variants[vid], quantity=quantity)
+                     for vid, quantity in sorted(wanted[supplier_id].items())]
+            order, created = purchase_order_draft_extend(supplier=suppliers[supplier_id], lines=lines, user=user)
+            result.orders.append(order)
+            if created:
+                result.created.append(order)
     return result
 
 
