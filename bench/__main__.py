@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
         print(f"Unknown benchmark(s): {', '.join(unknown)}. Choose from: {', '.join(BENCHES)}", file=sys.stderr)
         return 2
 
-    from bench.common import database_ensure, django_setup, emit, log
+    from bench.common import database_ensure, django_setup, emit, log, tables_vacuum
 
     database_ensure()
     django_setup()
@@ -34,7 +34,8 @@ def main(argv: list[str]) -> int:
         "webhook_throughput": reservations.webhook_throughput,
     }
     for name in names:
-        log(f"running {name}")
+        log(f"running {name}: vacuuming first")
+        tables_vacuum()
         for record in runners[name]():
             emit(record)
     return 0

@@ -182,6 +182,25 @@ def run_timed(
     return TimedRun(threads=threads, ops=sum(ops), seconds=elapsed, refused=sum(refused))
 
 
+def tables_vacuum(*models) -> None:
+    """VACUUM ANALYZE the given tables, or the whole database without any.
+
+    A running installation has autovacuum clean the rows a benchmark deletes or updates;
+    a server with it off (or a benchmark faster than it) leaves them behind, and every
+    index scan then wades through dead entries. Benchmarks call this between runs so
+    each run starts from the state autovacuum would keep.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if not models:
+            cursor.execute("VACUUM ANALYZE")
+        for model in models:
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)

@@ -42,6 +42,7 @@ from bench.common import (
     psycopg_connect,
     run_timed,
     stock_top_up,
+    tables_vacuum,
     thread_counts,
 )
 from inventory.models import (
@@ -192,6 +193,7 @@ def reserve_hot() -> list[dict]:
     statements = _statements_per_reservation(service)
     for hot in (service, baseline):
         _hot_clean(hot)
+    tables_vacuum(Reservation, ReservationLine, StockLevel)
     seconds = bench_seconds()
     records = []
     for threads in thread_counts():
@@ -225,6 +227,7 @@ def reserve_hot() -> list[dict]:
         })
         for hot in (service, baseline):
             _hot_clean(hot)
+        tables_vacuum(Reservation, ReservationLine, StockLevel)
     return records
 
 
