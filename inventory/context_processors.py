@@ -1,10 +1,15 @@
 from django.utils.functional import SimpleLazyObject
 
 
-def _count() -> int:
+BADGE_LIMIT = 100
+
+
+def _count() -> int | str:
+    """The alert count for the badge; "99+" past 99, so counting stops at the hundredth."""
     from inventory.selectors import stock_alert_count
 
-    return stock_alert_count()
+    count = stock_alert_count(limit=BADGE_LIMIT)
+    return count if count < BADGE_LIMIT else f"{BADGE_LIMIT - 1}+"
 
 
 def low_stock(request):

@@ -243,9 +243,16 @@ def stock_alert_list(*, q: str | None = None, location: Location | None = None,
     )
 
 
-def stock_alert_count() -> int:
-    """How many levels are low or out: one COUNT, for the navigation badge."""
-    return _alert_base().filter(_alert_condition()).count()
+def stock_alert_count(*, limit: int | None = None) -> int:
+    """How many levels are low or out: one COUNT, for the navigation badge.
+
+    With `limit`, counting stops there (the badge shows "99+"): a badge on every page
+    must not cost a scan of every alert in a large catalogue.
+    """
+    qs = _alert_base().filter(_alert_condition())
+    if limit is not None:
+        return qs.order_by()[:limit].count()
+    return qs.count()
 
 
 def stock_alert_get(*, pk: int) -> StockLevel:

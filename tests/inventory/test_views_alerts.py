@@ -138,6 +138,18 @@ def test_nav_badge_shows_the_alert_count(staff_client, stocked):
     assert '<span class="badge" aria-label="2 stock alerts">2</span>' in text
 
 
+def test_nav_badge_stops_counting_at_a_hundred(staff_client, stocked, default_location):
+    from inventory.models import StockLevel
+    from tests.factories import VariantFactory
+
+    StockLevel.objects.bulk_create([StockLevel(variant=VariantFactory(), location=default_location)
+                                    for _ in range(100)])
+
+    text = staff_client.get("/inventory/").content.decode()
+
+    assert '<span class="badge" aria-label="99+ stock alerts">99+</span>' in text
+
+
 def test_nav_badge_absent_when_nothing_is_low(staff_client, stocked):
     stocked(99)
 
