@@ -23,6 +23,10 @@ STAFF_PERMISSIONS = [
     "suppliers.view_supplieritem",
     "purchasing.view_purchaseorder",
     "purchasing.receive_purchaseorder",
+    "dataio.view_exportjob",
+    "dataio.export_data",
+    "dataio.view_importjob",
+    "dataio.import_data",
 ]
 
 MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
@@ -51,6 +55,7 @@ MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
     "purchasing.add_reorderrule",
     "purchasing.change_reorderrule",
     "purchasing.delete_reorderrule",
+    "dataio.undo_import",
     "inventory.add_reservation",
     "inventory.commit_reservation",
     "orders.refund_salesorder",

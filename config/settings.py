@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "suppliers",
     "purchasing",
     "orders",
+    "dataio",
     "api",
 ]
 
@@ -323,3 +324,12 @@ LOGGING = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "stockroom@localhost")
+
+# --- Import and export (dataio) ---------------------------------------------
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 20)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_UNDO_DAYS = env_int("IMPORT_UNDO_DAYS", 7)
+# Uploads are read whole (size-capped by IMPORT_MAX_MB); let Django accept that much.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, (IMPORT_MAX_MB + 1) * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

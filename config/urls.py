@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("suppliers/", include("suppliers.urls")),
     path("purchase-orders/", include("purchasing.urls")),
+    path("data/", include("dataio.urls")),
     path("webhooks/stripe/", stripe_webhook_view, name="stripe_webhook"),
     path("", include("core.urls")),
 ]

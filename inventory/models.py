@@ -190,6 +190,8 @@ class StockMovement(models.Model):
                                     related_name="stock_movements")
     purchase_order = models.ForeignKey("purchasing.PurchaseOrder", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="stock_movements")
+    import_job = models.ForeignKey("dataio.ImportJob", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="stock_movements")
     reservation = models.ForeignKey("inventory.Reservation", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="stock_movements")
     reference = models.CharField(max_length=100, blank=True, help_text="Free reference, e.g. an order or document number.")

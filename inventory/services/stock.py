@@ -148,7 +148,8 @@ def _apply_sql(vendor: str) -> tuple[str, str]:
 
 def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str, user, idempotency_key: str | None,
            supplier=None, reference: str = "", transfer_id=None, reserved_delta: int = 0, sales_order_id: int | None = None,
-           reservation_id: int | None = None, purchase_order_id: int | None = None) -> StockMovement:
+           reservation_id: int | None = None, purchase_order_id: int | None = None,
+           import_job_id: int | None = None) -> StockMovement:
     """Move the counter and write its movement. The caller holds the level's row lock.
 
     `reserved_delta` moves `reserved` in the same statement (a committed reservation lowers both).
@@ -176,6 +177,7 @@ def _apply(level: StockLevel, *, delta: int, type: str, reason: str, notes: str,
         sales_order_id=sales_order_id,
         reservation_id=reservation_id,
         purchase_order_id=purchase_order_id,
+        import_job_id=import_job_id,
         idempotency_key=idempotency_key,
         created_at=now,
     )

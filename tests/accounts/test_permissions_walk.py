@@ -72,12 +72,14 @@ def _patterns(resolver=None, prefix="", namespace=""):
             yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
 
 
-def _url(name: str, route: str, level, order, reservation, item, purchase_order) -> str:
+def _url(name: str, route: str, level, order, reservation, item, purchase_order, export_job, import_job) -> str:
     pk = reservation.pk if name.startswith("api:reservation") else level.pk
     route = route.replace("<str:sku>", level.variant.sku).replace("<int:pk>", str(pk))
     route = route.replace("<str:number>", order.number)
     route = route.replace("<int:supplier_id>", str(item.supplier_id)).replace("<int:item_id>", str(item.pk))
     route = route.replace("<int:po_id>", str(purchase_order.pk))
+    route = route.replace("<int:export_id>", str(export_job.pk)).replace("<int:import_id>", str(import_job.pk))
+    route = route.replace("<slug:import_type>", "products").replace("<slug:fmt>", "csv")
     assert "<" not in route, f"add a value for {route}"
     return "/" + route
 
@@ -87,6 +89,7 @@ def urls(stocked):
     from inventory.services import ReservationLineRequest, reservation_create
     from orders.services import OrderLineRequest, sales_order_create
     from purchasing.services import PurchaseLineRequest, purchase_order_create
+    from dataio.models import ExportJob, ImportJob
     from tests.factories import SupplierItemFactory
 
     level = stocked(5)
@@ -96,7 +99,10 @@ def urls(stocked):
     item = SupplierItemFactory(variant=level.variant, preferred=True)
     purchase_order = purchase_order_create(supplier=item.supplier,
                                            lines=[PurchaseLineRequest(variant=level.variant, quantity=3)])
-    return [(name, _url(name, route, level, order, reservation, item, purchase_order)) for name, route in _patterns()]
+    export_job = ExportJob.objects.create(type="stock", format="csv")
+    import_job = ImportJob.objects.create(type="stock_counts", status="FAILED", error="walk")
+    return [(name, _url(name, route, level, order, reservation, item, purchase_order, export_job, import_job))
+            for name, route in _patterns()]
 
 
 def test_every_url_is_known_to_this_walk(urls):
