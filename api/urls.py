@@ -3,7 +3,9 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from api import suppliers as supplier_views
+from api import imports as import_views
 from api import alerts, views
+from api import exports as export_views
 from api import purchasing as purchase_order_views
 
 app_name = "api"
@@ -37,6 +39,17 @@ urlpatterns = [
          name="purchase_order_transition"),
     path("purchase-orders/<int:po_id>/receive/", purchase_order_views.purchase_order_receive_view,
          name="purchase_order_receive"),
+    path("imports/", import_views.import_list_view, name="import_list"),
+    path("imports/<int:import_id>/", import_views.import_detail_view, name="import_detail"),
+    path("imports/<int:import_id>/process/", import_views.import_process_view, name="import_process"),
+    path("imports/<int:import_id>/undo/", import_views.import_undo_view, name="import_undo"),
+    path("imports/<int:import_id>/errors/", import_views.import_errors_view, name="import_errors"),
+    path("exports/", export_views.export_list_view, name="export_list"),
+    # Templates before exports/<id>/ (a template's name is no id, but keep them apart).
+    path("exports/templates/<slug:import_type>.<slug:fmt>", export_views.export_template_view,
+         name="export_template"),
+    path("exports/<int:export_id>/", export_views.export_detail_view, name="export_detail"),
+    path("exports/<int:export_id>/download/", export_views.export_download_view, name="export_download"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
     path("docs/", views.api_docs_view, name="docs"),
 ]

@@ -271,6 +271,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "inventory.tasks.low_stock_digest_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Removes export files older than EXPORT_RETENTION_DAYS.
+    "exports-expire": {
+        "task": "dataio.tasks.exports_expire_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Fails imports left IN_PROGRESS by a worker that died (IMPORT_STALE_MINUTES).
+    "imports-recover": {
+        "task": "dataio.tasks.import_jobs_recover_task",
+        "schedule": 600.0,
+        "options": {"expires": 590},
+    },
 }
 
 # --- REST framework -------------------------------------------------------
@@ -297,6 +308,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several request bodies have a field named "type" with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportTypeEnum": "dataio.models.ImportType",
+        "ImportModeEnum": "dataio.models.ImportMode",
+        "OnErrorEnum": "dataio.models.OnError",
+        "ExportTypeEnum": "dataio.models.ExportType",
+        "ExportStatusEnum": "dataio.models.ExportStatus",
+        "FileFormatEnum": "dataio.models.FileFormat",
+    },
 }
 
 # --- Stockroom ------------------------------------------------------------
@@ -330,6 +350,12 @@ EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
 IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 20)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 IMPORT_UNDO_DAYS = env_int("IMPORT_UNDO_DAYS", 7)
+# Rows written per batch (each batch one transaction when bad rows are skipped), and how
+# long an import may sit IN_PROGRESS without a live worker before it is marked failed.
+IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 5000)
+IMPORT_STALE_MINUTES = env_int("IMPORT_STALE_MINUTES", 30)
 # Uploads are read whole (size-capped by IMPORT_MAX_MB); let Django accept that much.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, (IMPORT_MAX_MB + 1) * 1024 * 1024)
+# The bulk stock update posts 5 fields per line, up to 500 lines (a few more are refused by the page).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 3_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -47,6 +47,17 @@ OPERATIONS = {
     ("/api/v1/suppliers/{supplier_id}/items/{item_id}/", "get"): "supplier_item_detail",
     ("/api/v1/suppliers/{supplier_id}/items/{item_id}/", "patch"): "supplier_item_update",
     ("/api/v1/suppliers/{supplier_id}/items/{item_id}/", "delete"): "supplier_item_delete",
+    ("/api/v1/exports/", "get"): "export_list",
+    ("/api/v1/exports/", "post"): "export_create",
+    ("/api/v1/exports/{export_id}/", "get"): "export_detail",
+    ("/api/v1/exports/{export_id}/download/", "get"): "export_download",
+    ("/api/v1/exports/templates/{import_type}.{fmt}", "get"): "export_template",
+    ("/api/v1/imports/", "get"): "import_list",
+    ("/api/v1/imports/", "post"): "import_create",
+    ("/api/v1/imports/{import_id}/", "get"): "import_detail",
+    ("/api/v1/imports/{import_id}/process/", "post"): "import_process",
+    ("/api/v1/imports/{import_id}/undo/", "post"): "import_undo",
+    ("/api/v1/imports/{import_id}/errors/", "get"): "import_errors",
 }
 
 

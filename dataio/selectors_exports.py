@@ -1,0 +1,40 @@
+"""Reads for the export pages and API.
+
+Who sees which export jobs: Managers and Admins see every job; anyone else sees the jobs
+they started and those started by nobody (by the system, or by a user since removed).
+Jobs of a type with prices or costs are shown only to users who may see prices.
+"""
+from django.db.models import Q, QuerySet
+
+from accounts.roles import ADMIN, MANAGER, user_role
+from core.exceptions import NotFound
+from dataio.models import ExportJob, ExportStatus
+from dataio.services.exports import MONEY_TYPES, PRICES_PERM
+
+RUNNING = (ExportStatus.PENDING, ExportStatus.IN_PROGRESS)
+
+
+def export_job_list(*, user) -> QuerySet[ExportJob]:
+    """The export jobs `user` may see, newest first."""
+    qs = ExportJob.objects.select_related("created_by")
+    if user_role(user) not in (ADMIN, MANAGER):
+        qs = qs.filter(Q(created_by=user) | Q(created_by__isnull=True))
+    if not user.has_perm(PRICES_PERM):
+        qs = qs.exclude(type__in=MONEY_TYPES)
+    return qs.order_by("-created_at", "-id")
+
+
+def export_job_get(*, user, pk: int) -> ExportJob:
+    job = export_job_list(user=user).filter(pk=pk).first()
+    if job is None:
+        raise NotFound(f"Unknown export {pk}.", details={"id": pk})
+    return job
+
+
+def export_job_progress(*, job: ExportJob) -> int:
+    """0-100: rows written of the rows to write (100 once completed)."""
+    if job.status == ExportStatus.COMPLETED:
+        return 100
+    if not job.rows_total:
+        return 0
+    return min(99, job.rows_done * 100 // job.rows_total)

@@ -1,0 +1,711 @@
+"""Exports: a job per request, run by a Celery task that streams the rows to a file in
+Django's storage (under exports/), and a daily clean-up of expired files.
+
+Each export type has a selector-like `export_rows_<type>(*, filters)` giving the header,
+the kind of each column and an iterator of row tuples read in chunks with
+`values_list(...).iterator(chunk_size=...)`; `dataio.writers` turns them into CSV, JSON
+or XLSX. The importable types (products, categories, suppliers, supplier items) write
+exactly the import columns of `dataio.columns`, so an exported file imports unchanged.
+
+Who may export what: `dataio.export_data` for any export; types that carry money (product
+prices and costs, supplier costs, order totals) also need `inventory.view_prices`.
+"""
+import json
+import logging
+import queue
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import connections, transaction
+from django.db.models import Case, CharField, DecimalField, ExpressionWrapper, F, Q, TextField, Value, When
+from django.db.models.functions import Cast
+from django.db.models.sql.constants import MULTI
+from django.utils import timezone
+
+from core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
+from dataio.columns import CATEGORY_PATH_SEPARATOR, IMPORT_COLUMNS, attributes_format, value_format, value_parse
+from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
+from dataio.writers import CONTENT_TYPES, WRITERS, ColumnChunk, chunks_of
+from inventory.models import Category, Location, MovementType, Variant
+from inventory.selectors import movement_list, stock_level_list
+from orders.models import OrderStatus, SalesOrder
+from purchasing.models import PurchaseOrder, PurchaseOrderStatus
+from suppliers.models import Supplier, SupplierItem
+from suppliers.selectors import supplier_list
+
+logger = logging.getLogger(__name__)
+
+EXPORT_DIR = "exports"
+CHUNK_SIZE = 5000
+PROGRESS_EVERY = 2000
+PROGRESS_SECONDS = 0.25
+# A job still IN_PROGRESS after this long lost its worker: running it again starts over.
+STALE_AFTER = timedelta(hours=1)
+PRICES_PERM = "inventory.view_prices"
+EXPORT_PERM = "dataio.export_data"
+VIEW_PERM = "dataio.view_exportjob"
+# Types whose files carry prices or costs.
+MONEY_TYPES = frozenset({
+    ExportType.PRODUCTS, ExportType.SUPPLIER_ITEMS, ExportType.PURCHASE_ORDERS, ExportType.SALES_ORDERS,
+})
+TEMPLATE_FORMATS = (FileFormat.CSV, FileFormat.XLSX)
+MAX_TEXT_FILTER = 200
+
+
+class ExportExpired(ApplicationError):
+    """The file was removed after EXPORT_RETENTION_DAYS."""
+
+    status_code = 410
+
+
+# --- permissions ------------------------------------------------------------------
+
+def export_type_allowed(*, user, type: str) -> bool:
+    """May `user` export this type? Money types need the permission to see prices."""
+    if not (user and user.is_authenticated and user.has_perm(EXPORT_PERM)):
+        return False
+    return type not in MONEY_TYPES or user.has_perm(PRICES_PERM)
+
+
+def export_types_for(*, user) -> list[tuple[str, str]]:
+    """The (value, label) export types `user` may choose."""
+    return [(value, label) for value, label in ExportType.choices if export_type_allowed(user=user, type=value)]
+
+
+# --- filters ----------------------------------------------------------------------
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ValidationFailed(f"Filter {name}: enter text.", field="filters", details={"filter": name})
+    text = str(value).replace("\x00", "").strip()
+    if len(text) > MAX_TEXT_FILTER:
+        raise ValidationFailed(f"Filter {name}: at most {MAX_TEXT_FILTER} characters.", field="filters",
+                               details={"filter": name})
+    return text
+
+
+def _id(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        value = None
+    try:
+        number = int(str(value).strip()) if value is not None else None
+    except ValueError:
+        number = None
+    if number is None or number < 1 or number > 2**63 - 1:
+        raise ValidationFailed(f"Filter {name}: {value!r} is not an id.", field="filters", details={"filter": name})
+    return number
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ValidationFailed(f"Filter {name}: {value!r} is not true or false.", field="filters",
+                           details={"filter": name})
+
+
+def _date(name: str, value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValidationFailed(f"Filter {name}: {value!r} is not a date; write it as YYYY-MM-DD.",
+                               field="filters", details={"filter": name}) from None
+
+
+def _choice(choices: list[str]) -> Callable[[str, Any], str]:
+    def parse(name: str, value: Any) -> str:
+        text = str(value).strip()
+        if text not in choices:
+            raise ValidationFailed(f"Filter {name}: {value!r} is not one of {', '.join(choices)}.",
+                                   field="filters", details={"filter": name})
+        return text
+    return parse
+
+
+def _category(name: str, value: Any) -> int:
+    pk = _id(name, value)
+    if not Category.objects.filter(pk=pk).exists():
+        raise ValidationFailed(f"Filter {name}: unknown category {pk}.", field="filters", details={"filter": name})
+    return pk
+
+
+def _supplier(name: str, value: Any) -> int:
+    pk = _id(name, value)
+    if not Supplier.objects.filter(pk=pk).exists():
+        raise ValidationFailed(f"Filter {name}: unknown supplier {pk}.", field="filters", details={"filter": name})
+    return pk
+
+
+def _location(name: str, value: Any) -> str:
+    code = _text(name, value)
+    if not Location.objects.filter(code=code).exists():
+        raise ValidationFailed(f"Filter {name}: unknown location {code!r}.", field="filters",
+                               details={"filter": name})
+    return code
+
+
+STOCK_STATUSES = ["in", "low", "out"]
+
+# The filters each type takes, and how each is checked. Blank values are dropped.
+FILTERS: dict[str, dict[str, Callable[[str, Any], Any]]] = {
+    ExportType.PRODUCTS: {"category": _category, "active": _bool, "q": _text},
+    ExportType.STOCK: {"location": _location, "category": _category, "status": _choice(STOCK_STATUSES), "q": _text},
+    ExportType.CATEGORIES: {},
+    ExportType.SUPPLIERS: {"active": _bool, "q": _text},
+    ExportType.SUPPLIER_ITEMS: {"supplier": _supplier},
+    ExportType.PURCHASE_ORDERS: {"status": _choice(list(PurchaseOrderStatus.values)), "supplier": _supplier,
+                                 "date_from": _date, "date_to": _date},
+    ExportType.SALES_ORDERS: {"status": _choice(list(OrderStatus.values)), "date_from": _date, "date_to": _date},
+    ExportType.MOVEMENTS: {"type": _choice(list(MovementType.values)), "location": _location, "date_from": _date,
+                           "date_to": _date, "sku": _text},
+}
+
+
+def export_filters_clean(*, type: str, filters: dict | None) -> dict:
+    """The filters checked and normalised (JSON-ready); ValidationFailed names a bad one."""
+    if filters is None:
+        return {}
+    if not isinstance(filters, dict):
+        raise ValidationFailed("Filters must be an object of name: value.", field="filters")
+    allowed = FILTERS[type]
+    clean: dict[str, Any] = {}
+    for name, value in filters.items():
+        if name not in allowed:
+            known = ", ".join(allowed) or "none"
+            raise ValidationFailed(f"Unknown filter {name!r} for {type} exports (filters: {known}).",
+                                   field="filters", details={"filter": name})
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        value = allowed[name](name, value)
+        if value != "":
+            clean[name] = value
+    if clean.get("date_from") and clean.get("date_to") and clean["date_from"] > clean["date_to"]:
+        raise ValidationFailed("Filter date_to: the end date is before the start date.", field="filters",
+                               details={"filter": "date_to"})
+    return clean
+
+
+# --- rows of each type ----------------------------------------------------------------
+
+@dataclass
+class ExportRows:
+    """What an export writes: the header, the kind of each column (see dataio.writers),
+    how many rows there are (one COUNT) and the rows themselves, read lazily in chunks of
+    CHUNK_SIZE rows (row tuples, or a ColumnChunk)."""
+
+    header: list[str]
+    kinds: list[str]
+    total: Callable[[], int]
+    chunks: Iterator[list[tuple] | ColumnChunk]
+
+
+def _chunks(values) -> Iterator[ColumnChunk]:
+    """A values_list queryset read from a server-side cursor CHUNK_SIZE rows at a time, each
+    chunk handed over column by column.
+
+    This is what `.iterator(chunk_size=...)` runs underneath, minus taking each chunk
+    apart into single rows that the writers would only gather up again: the compiler's
+    chunks are used as they come (converted first when a column needs it).
+    """
+    connection = connections[values.db]
+    compiler = values.query.get_compiler(using=values.db)
+    chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    results = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=CHUNK_SIZE)
+    converters = compiler.get_converters([select[0] for select in compiler.select[0:compiler.col_count]])
+    for rows in results:
+        if converters:
+            rows = list(compiler.apply_converters(rows, converters))
+        yield ColumnChunk(zip(*rows))
+
+
+def _import_columns(import_type: str) -> tuple[list[str], list[str]]:
+    columns = IMPORT_COLUMNS[import_type]
+    return [column.name for column in columns], [column.kind for column in columns]
+
+
+def category_paths() -> dict[int, str]:
+    """Every category's path ("Clothing / Shirts"), by id: categories are few, read at once."""
+    parents = {pk: (name, parent_id) for pk, name, parent_id in Category.objects.values_list("pk", "name", "parent_id")}
+    paths: dict[int, str] = {}
+
+    def path_of(pk: int) -> str:
+        names, node, seen = [], pk, set()
+        while node is not None and node in parents and node not in seen:
+            if node in paths:
+                names.append(paths[node])
+                break
+            seen.add(node)
+            name, parent_id = parents[node]
+            names.append(name)
+            node = parent_id
+        return CATEGORY_PATH_SEPARATOR.join(reversed(names))
+
+    for pk in parents:
+        paths[pk] = path_of(pk)
+    return paths
+
+
+def _attributes_text(text: str | None, cache: dict) -> str:
+    """A variant's attributes (JSON text from the database) as "size=M; colour=Blue".
+    Most catalogues repeat a few option sets, so each distinct text is formatted once."""
+    if text is None:
+        return ""
+    formatted = cache.get(text)
+    if formatted is None:
+        value = json.loads(text)
+        formatted = attributes_format(value) if isinstance(value, dict) else value_format("json", value)
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[text] = formatted
+    return formatted
+
+
+def export_rows_products(*, filters: dict) -> ExportRows:
+    """One row per variant, in SKU order, in the products import's columns. `price` and
+    `cost` are the variant's own (blank: the product's apply)."""
+    header, kinds = _import_columns(ImportType.PRODUCTS)
+    qs = Variant.objects.all()
+    if filters.get("category"):
+        category_id = filters["category"]
+        qs = qs.filter(Q(product__category_id=category_id) | Q(product__category__parent_id=category_id))
+    if "active" in filters:
+        qs = qs.filter(active=filters["active"])
+    if filters.get("q"):
+        q = filters["q"]
+        qs = qs.filter(Q(sku__icontains=q) | Q(product__name__icontains=q) | Q(barcode=q))
+    qs = qs.order_by("sku")
+    values = qs.values_list(
+        "sku", "product__name", "product__category_id", "product__description", "barcode",
+        Cast("attributes", TextField()), "price", "cost", "active", "product__active", "product__track_inventory",
+    )
+
+    def chunks() -> Iterator[ColumnChunk]:
+        paths = category_paths()
+        paths[None] = ""
+        path_of = paths.__getitem__
+        cache: dict[str, str] = {}
+        for columns in _chunks(values):
+            # Column by column: the category id becomes its path, the attributes' JSON text
+            # their "name=value" form (each distinct text formatted once).
+            columns[2] = list(map(path_of, columns[2]))
+            columns[5] = [cache[text] if text in cache else _attributes_text(text, cache) for text in columns[5]]
+            yield columns
+
+    return ExportRows(header=header, kinds=kinds, total=qs.count, chunks=chunks())
+
+
+def export_rows_stock(*, filters: dict) -> ExportRows:
+    header = ["sku", "product", "location", "on_hand", "reserved", "available", "low_stock_threshold",
+              "reorder_quantity", "status", "updated_at"]
+    kinds = ["text", "text", "text", "int", "int", "int", "int", "int", "text", "datetime"]
+    qs = stock_level_list(search=filters.get("q", ""), category_id=filters.get("category"),
+                          location_code=filters.get("location", ""), status=filters.get("status", ""))
+    status = Case(
+        When(available_qty__lte=0, then=Value("out")),
+        When(available_qty__lte=F("low_stock_threshold"), then=Value("low")),
+        default=Value("in"),
+        output_field=CharField(),
+    )
+    values = qs.values_list("variant__sku", "variant__product__name", "location__code", "on_hand", "reserved",
+                            "available_qty", "low_stock_threshold", "reorder_quantity", status, "updated_at")
+    return ExportRows(header=header, kinds=kinds, total=qs.count, chunks=_chunks(values))
+
+
+def export_rows_categories(*, filters: dict) -> ExportRows:
+    """In the categories import's columns, parents before their children."""
+    header, kinds = _import_columns(ImportType.CATEGORIES)
+
+    def rows() -> Iterator[tuple]:
+        paths = category_paths()
+        names = dict(Category.objects.values_list("pk", "name"))
+        parents = dict(Category.objects.values_list("pk", "parent_id"))
+        for pk in sorted(paths, key=lambda pk: (paths[pk], pk)):
+            yield names[pk], paths.get(parents[pk], "") if parents[pk] else ""
+
+    return ExportRows(header=header, kinds=kinds, total=Category.objects.count, chunks=chunks_of(rows()))
+
+
+def export_rows_suppliers(*, filters: dict) -> ExportRows:
+    header, kinds = _import_columns(ImportType.SUPPLIERS)
+    qs = supplier_list(q=filters.get("q"), active=filters.get("active"))
+    values = qs.values_list("name", "contact_name", "email", "phone", "address", "website", "notes", "active")
+    return ExportRows(header=header, kinds=kinds, total=qs.count, chunks=_chunks(values))
+
+
+def export_rows_supplier_items(*, filters: dict) -> ExportRows:
+    header, kinds = _import_columns(ImportType.SUPPLIER_ITEMS)
+    qs = SupplierItem.objects.all()
+    if filters.get("supplier"):
+        qs = qs.filter(supplier_id=filters["supplier"])
+    qs = qs.order_by("supplier__name", "variant__sku", "pk")
+    values = qs.values_list("supplier__name", "variant__sku", "supplier_sku", "unit_cost", "lead_time_days",
+                            "minimum_order_quantity", "preferred")
+    return ExportRows(header=header, kinds=kinds, total=qs.count, chunks=_chunks(values))
+
+
+def _money(expression) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=DecimalField(max_digits=18, decimal_places=2))
+
+
+def export_rows_purchase_orders(*, filters: dict) -> ExportRows:
+    """One row per line, the order's fields repeated; an order without lines gets one row."""
+    header = ["number", "status", "supplier", "currency", "order_date", "expected_date", "received_date",
+              "subtotal", "tax", "shipping", "total", "notes", "created_at",
+              "sku", "product", "supplier_sku", "quantity_ordered", "quantity_received", "unit_cost", "line_total"]
+    kinds = ["text", "text", "text", "text", "date", "date", "date",
+             "decimal", "decimal", "decimal", "decimal", "text", "datetime",
+             "text", "text", "text", "int", "int", "decimal", "decimal"]
+    orders = PurchaseOrder.objects.all()
+    if filters.get("status"):
+        orders = orders.filter(status=filters["status"])
+    if filters.get("supplier"):
+        orders = orders.filter(supplier_id=filters["supplier"])
+    if filters.get("date_from"):
+        orders = orders.filter(order_date__gte=filters["date_from"])
+    if filters.get("date_to"):
+        orders = orders.filter(order_date__lte=filters["date_to"])
+    values = orders.order_by("created_at", "pk", "lines__id").values_list(
+        "number", "status", "supplier__name", "currency", "order_date", "expected_date", "received_date",
+        "subtotal", "tax", "shipping", "total", "notes", "created_at",
+        "lines__variant__sku", "lines__variant__product__name", "lines__supplier_sku", "lines__quantity_ordered",
+        "lines__quantity_received", "lines__unit_cost", _money(F("lines__unit_cost") * F("lines__quantity_ordered")),
+    )
+    return ExportRows(header=header, kinds=kinds, total=values.count, chunks=_chunks(values))
+
+
+def _created_between(qs, filters: dict):
+    """`created_at` within [date_from, date_to], days counted in the site's time zone."""
+    if filters.get("date_from"):
+        qs = qs.filter(created_at__date__gte=filters["date_from"])
+    if filters.get("date_to"):
+        qs = qs.filter(created_at__date__lte=filters["date_to"])
+    return qs
+
+
+def export_rows_sales_orders(*, filters: dict) -> ExportRows:
+    """One row per line, the order's fields repeated; an order without lines gets one row."""
+    header = ["number", "status", "source", "customer_name", "customer_email", "currency", "total", "amount_paid",
+              "amount_refunded", "paid_at", "notes", "created_at",
+              "sku", "product", "location", "quantity", "unit_price", "line_total", "sold_quantity",
+              "restocked_quantity"]
+    kinds = ["text", "text", "text", "text", "text", "text", "decimal", "decimal",
+             "decimal", "datetime", "text", "datetime",
+             "text", "text", "text", "int", "decimal", "decimal", "int", "int"]
+    orders = SalesOrder.objects.all()
+    if filters.get("status"):
+        orders = orders.filter(status=filters["status"])
+    orders = _created_between(orders, filters)
+    values = orders.order_by("created_at", "pk", "lines__id").values_list(
+        "number", "status", "source", "customer_name", "customer_email", "currency", "total", "amount_paid",
+        "amount_refunded", "paid_at", "notes", "created_at",
+        "lines__variant__sku", "lines__variant__product__name", "lines__location__code", "lines__quantity",
+        "lines__unit_price", _money(F("lines__unit_price") * F("lines__quantity")), "lines__sold_quantity",
+        "lines__restocked_quantity",
+    )
+    return ExportRows(header=header, kinds=kinds, total=values.count, chunks=_chunks(values))
+
+
+def export_rows_movements(*, filters: dict) -> ExportRows:
+    """The ledger, oldest first."""
+    header = ["id", "created_at", "sku", "product", "location", "type", "delta", "quantity_before",
+              "quantity_after", "reason", "notes", "user", "reference", "supplier", "purchase_order", "sales_order",
+              "import_job"]
+    kinds = ["int", "datetime", "text", "text", "text", "text", "int", "int",
+             "int", "text", "text", "text", "text", "text", "text", "text",
+             "int"]
+    date_from = date.fromisoformat(filters["date_from"]) if filters.get("date_from") else None
+    date_to = date.fromisoformat(filters["date_to"]) if filters.get("date_to") else None
+    qs = movement_list(sku=filters.get("sku", ""), type=filters.get("type", ""),
+                       location_code=filters.get("location", ""), date_from=date_from, date_to=date_to)
+    values = qs.order_by("created_at", "pk").values_list(
+        "pk", "created_at", "variant__sku", "variant__product__name", "location__code", "type", "delta",
+        "quantity_before", "quantity_after", "reason", "notes", "user__username", "reference", "supplier__name",
+        "purchase_order__number", "sales_order__number", "import_job_id",
+    )
+    return ExportRows(header=header, kinds=kinds, total=qs.count, chunks=_chunks(values))
+
+
+ROW_SOURCES: dict[str, Callable[..., ExportRows]] = {
+    ExportType.PRODUCTS: export_rows_products,
+    ExportType.STOCK: export_rows_stock,
+    ExportType.CATEGORIES: export_rows_categories,
+    ExportType.SUPPLIERS: export_rows_suppliers,
+    ExportType.SUPPLIER_ITEMS: export_rows_supplier_items,
+    ExportType.PURCHASE_ORDERS: export_rows_purchase_orders,
+    ExportType.SALES_ORDERS: export_rows_sales_orders,
+    ExportType.MOVEMENTS: export_rows_movements,
+}
+
+
+def export_rows(*, type: str, filters: dict) -> ExportRows:
+    return ROW_SOURCES[type](filters=filters)
+
+
+# --- writing a file -----------------------------------------------------------------
+
+READ_AHEAD_DEPTH = 2
+_READ_DONE = object()
+
+
+def _read_ahead_possible() -> bool:
+    """Reading in a second thread needs PostgreSQL and no transaction open here: the
+    thread's own connection would not see rows this one has not committed."""
+    connection = connections["default"]
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _read_ahead(chunks: Iterator) -> Iterator:
+    """Pull the chunks in a thread with its own database connection while the caller
+    writes the ones before: PostgreSQL and the writer work at the same time instead of
+    taking turns. The thread reads inside one transaction (one snapshot, and a cursor
+    streamed as it is read rather than materialised WITH HOLD first); at most
+    READ_AHEAD_DEPTH chunks wait in between, so memory stays flat."""
+    handoff: queue.Queue = queue.Queue(maxsize=READ_AHEAD_DEPTH)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            with transaction.atomic():
+                for chunk in chunks:
+                    if not put(chunk):
+                        return
+            put(_READ_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading side, raised there
+            put(exc)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=produce, name="export-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _READ_DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def export_write(*, type: str, format: str, filters: dict, file,
+                 progress: Callable[[int, int], None] | None = None) -> int:
+    """Write the export to an open binary file; `progress(done, total)` is called per chunk.
+    Returns the number of rows written."""
+    source = export_rows(type=type, filters=filters)
+    total = source.total() if progress is not None else 0
+    if progress is not None:
+        progress(0, total)
+    report = (lambda done: progress(done, total)) if progress is not None else None
+    options = {"title": ExportType(type).label} if format == FileFormat.XLSX else {}
+    chunks = _read_ahead(source.chunks) if _read_ahead_possible() else source.chunks
+    try:
+        return WRITERS[format](file=file, header=source.header, kinds=source.kinds, chunks=chunks,
+                               progress=report, **options)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()  # stops the reading thread at once when the writer gave up
+
+
+# --- jobs -------------------------------------------------------------------------
+
+def export_job_create(*, type: str, format: str, filters: dict | None = None, user=None) -> ExportJob:
+    """Check the request, record a PENDING job and run it in the background (after commit)."""
+    from dataio.tasks import export_run_task
+
+    if type not in ExportType.values:
+        raise ValidationFailed(f"Unknown export type {type!r}: choose one of {', '.join(ExportType.values)}.",
+                               field="type")
+    if format not in FileFormat.values:
+        raise ValidationFailed(f"Unknown format {format!r}: choose one of {', '.join(FileFormat.values)}.",
+                               field="format")
+    if user is not None and not export_type_allowed(user=user, type=type):
+        raise PermissionDenied("Exporting this needs the permission to see prices." if type in MONEY_TYPES
+                               else "You do not have permission to export data.")
+    clean = export_filters_clean(type=type, filters=filters)
+    job = ExportJob.objects.create(type=type, format=format, filters=clean,
+                                   created_by=user if user is not None and user.is_authenticated else None)
+    export_run_task.delay_on_commit(job.pk)
+    return job
+
+
+def _claim(job_id: int) -> ExportJob | None:
+    """Take the job for this run: PENDING, or IN_PROGRESS for longer than STALE_AFTER.
+    None when it is done, failed or being run elsewhere."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return None
+        stale = job.status == ExportStatus.IN_PROGRESS and (job.started_at is None or job.started_at < now - STALE_AFTER)
+        if job.status != ExportStatus.PENDING and not stale:
+            return None
+        if stale:
+            logger.warning("Export %s was in progress since %s: starting it again", job.pk, job.started_at)
+        job.status = ExportStatus.IN_PROGRESS
+        job.started_at = now
+        job.rows_done = job.rows_total = 0
+        job.error = ""
+        job.save(update_fields=["status", "started_at", "rows_done", "rows_total", "error"])
+    return job
+
+
+def _file_name(job: ExportJob) -> str:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return f"{EXPORT_DIR}/{job.type}-{job.pk}-{stamp}-{secrets.token_hex(4)}.{job.format}"
+
+
+def _storage_delete(name: str) -> None:
+    if name:
+        try:
+            default_storage.delete(name)
+        except OSError:  # already gone, or the storage is unreachable: nothing more to do here
+            logger.warning("Could not delete export file %s", name, exc_info=True)
+
+
+def export_job_run(*, job: ExportJob) -> ExportJob:
+    """Run the export: PENDING → IN_PROGRESS → COMPLETED (or FAILED with the error and no file).
+
+    Safe to call twice: a job that is completed, failed or being run by another worker is
+    left alone; one stuck IN_PROGRESS for over an hour is started again.
+    """
+    claimed = _claim(job.pk)
+    if claimed is None:
+        job.refresh_from_db()
+        return job
+    job = claimed
+    started_at = job.started_at
+    live = ExportJob.objects.filter(pk=job.pk, status=ExportStatus.IN_PROGRESS, started_at=started_at)
+    reported = {"rows": 0, "at": 0.0}
+
+    def progress(done: int, total: int) -> None:
+        # One UPDATE per PROGRESS_EVERY rows at most, and no more often than the pages poll.
+        if done == 0:
+            live.update(rows_total=total)
+            reported["at"] = time.monotonic()
+        elif done - reported["rows"] >= PROGRESS_EVERY and time.monotonic() - reported["at"] >= PROGRESS_SECONDS:
+            live.update(rows_done=done)
+            reported.update(rows=done, at=time.monotonic())
+
+    saved_name = ""
+    try:
+        with tempfile.TemporaryFile(suffix=f".{job.format}") as temp:
+            rows = export_write(type=job.type, format=job.format, filters=job.filters or {}, file=temp,
+                                progress=progress)
+            temp.flush()
+            size = temp.tell()
+            temp.seek(0)
+            saved_name = default_storage.save(_file_name(job), File(temp))
+        finished = timezone.now()
+        updated = live.update(
+            status=ExportStatus.COMPLETED, rows_done=rows, row_count=rows, file_name=saved_name, file_size=size,
+            finished_at=finished, expires_at=finished + timedelta(days=settings.EXPORT_RETENTION_DAYS),
+        )
+        if not updated:  # another run took the job over meanwhile: its file is the one kept
+            _storage_delete(saved_name)
+    except Exception as exc:  # noqa: BLE001 - any failure ends the job FAILED, with the reason
+        logger.exception("Export %s failed", job.pk)
+        _storage_delete(saved_name)
+        message = exc.message if isinstance(exc, ApplicationError) else f"{type(exc).__name__}: {exc}"
+        live.update(status=ExportStatus.FAILED, error=f"The export failed: {message}"[:2000],
+                    finished_at=timezone.now(), file_name="", file_size=0)
+    job.refresh_from_db()
+    return job
+
+
+def export_job_is_expired(*, job: ExportJob, now=None) -> bool:
+    now = now or timezone.now()
+    return job.status == ExportStatus.COMPLETED and (
+        not job.file_name or (job.expires_at is not None and job.expires_at <= now)
+    )
+
+
+def export_file_open(*, job: ExportJob) -> File:
+    """The completed job's file, open for reading. Conflict while it is not ready (or failed),
+    ExportExpired once removed."""
+    if job.status == ExportStatus.FAILED:
+        raise Conflict(f"The export failed, so there is no file: {job.error}")
+    if job.status != ExportStatus.COMPLETED:
+        raise Conflict("The export is not finished yet: try again when it is completed.")
+    if export_job_is_expired(job=job):
+        raise ExportExpired("The export has expired and its file was removed: export again.")
+    try:
+        return default_storage.open(job.file_name, "rb")
+    except FileNotFoundError:
+        raise ExportExpired("The export's file is no longer there: export again.") from None
+
+
+def export_download_name(*, job: ExportJob) -> str:
+    """A safe file name for the download: letters, digits, dashes and the extension."""
+    stamp = timezone.localtime(job.created_at).strftime("%Y%m%d-%H%M")
+    return f"stockroom-{job.type.replace('_', '-')}-{stamp}-{job.pk}.{job.format}"
+
+
+def exports_expire(*, now=None) -> int:
+    """Delete the files of completed exports past `expires_at`. The job rows stay (the list
+    shows them as expired) with the file name cleared. Returns how many files went."""
+    now = now or timezone.now()
+    expired = 0
+    due = ExportJob.objects.filter(status=ExportStatus.COMPLETED, expires_at__lte=now).exclude(file_name="")
+    for pk, name in due.values_list("pk", "file_name").iterator(chunk_size=500):
+        _storage_delete(name)
+        expired += ExportJob.objects.filter(pk=pk, file_name=name).update(file_name="")
+    return expired
+
+
+# --- import templates --------------------------------------------------------------
+
+def export_template(*, type: str, format: str) -> tuple[bytes, str, str]:
+    """An import template: the header and one example row. Returns (content, content type,
+    file name). NotFound for an unknown type or format."""
+    if type not in ImportType.values:
+        raise NotFound(f"There is no import template for {type!r}.")
+    if format not in TEMPLATE_FORMATS:
+        raise NotFound(f"Templates are CSV or XLSX, not {format!r}.")
+    columns = IMPORT_COLUMNS[type]
+    header = [column.name for column in columns]
+    if format == FileFormat.CSV:
+        kinds = ["text"] * len(columns)
+        example = tuple(column.example for column in columns)
+    else:  # numbers stay numbers in a spreadsheet
+        kinds = [column.kind if column.kind in ("int", "decimal") and column.example else "text" for column in columns]
+        example = tuple(_example_value(column) for column in columns)
+    with tempfile.TemporaryFile() as temp:
+        options = {"title": ImportType(type).label} if format == FileFormat.XLSX else {}
+        WRITERS[format](file=temp, header=header, kinds=kinds, chunks=[[example]], **options)
+        temp.seek(0)
+        content = temp.read()
+    return content, CONTENT_TYPES[format], f"stockroom-{type.replace('_', '-')}-template.{format}"
+
+
+def _example_value(column) -> Any:
+    if column.kind in ("int", "decimal") and column.example:
+        return value_parse(column.kind, column.example)
+    return column.example

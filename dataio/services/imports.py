@@ -1,0 +1,637 @@
+"""Imports: upload → validate (VALIDATED or FAILED) → process (IN_PROGRESS → COMPLETED,
+PARTIAL or FAILED) → undo (UNDONE).
+
+Validation reads the whole file and plans every row against the database (see
+`dataio.importers.base`); it writes nothing but the job, its errors and its preview.
+Processing runs in a Celery task (`import_process_task` → `import_job_run`), which plans
+the file again (the database may have changed since) and writes it in batches of
+IMPORT_BATCH_ROWS rows:
+
+- on_error="rollback": all or nothing. Any row error fails the job before anything is
+  written; otherwise every batch is written in ONE transaction. Live progress is written
+  through a second database connection on PostgreSQL (the main transaction is not
+  committed until the end, so its own writes could not be seen); on SQLite, which has one
+  writer at a time, `rows_done` moves at the end.
+- on_error="skip": bad rows are skipped and listed; each batch is its own transaction
+  and `rows_done` (the rows handled so far, always a whole number of batches) is
+  committed with it, so a worker that dies loses at most the batch it was writing, and
+  a worker that picks the job up again resumes after the last committed batch.
+
+Only one worker processes a job at a time (a PostgreSQL session advisory lock, released
+when the worker's connection closes, so a killed worker releases it too).
+`import_jobs_recover` (beat) fails jobs left IN_PROGRESS by a worker that died, saying
+so and saying how many rows were applied.
+"""
+import csv
+import hashlib
+import io
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
+from django.db.models import ProtectedError, Q, RestrictedError
+from django.utils import timezone
+
+from core.exceptions import Conflict, IllegalTransition, ValidationFailed
+from dataio.columns import IMPORT_COLUMNS
+from dataio.importers import IMPORTERS
+from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, RowErrors, RowPlan
+from dataio.importers.sql import json_value
+from dataio.models import ImportChange, ImportJob, ImportMode, ImportRowError, ImportStatus, ImportType, OnError
+from dataio.readers import FileRefused, table_read
+
+logger = logging.getLogger(__name__)
+
+ERRORS_KEPT = 1000
+PREVIEW_ROWS = 20
+UNDOABLE = (ImportStatus.COMPLETED, ImportStatus.PARTIAL, ImportStatus.FAILED)
+# A session-level advisory lock key class for "a worker is processing import job N".
+_LOCK_CLASS = 7_301
+
+
+def batch_rows() -> int:
+    return getattr(settings, "IMPORT_BATCH_ROWS", 5000)
+
+
+@dataclass(frozen=True)
+class ImportUndoResult:
+    undone: int
+    left_alone: list[str]
+
+
+class _Refused(Exception):
+    """The file as a whole cannot be imported: one message, and the row errors to show."""
+
+    def __init__(self, message: str, errors: list[tuple[int, str, str]]):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+# --- create -----------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def import_job_create(*, data: bytes, file_name: str, type: str, mode: str, dry_run: bool = False,
+                      user=None) -> ImportJob:
+    """Keep the uploaded file and start a PENDING job for it."""
+    if type not in ImportType.values:
+        raise ValidationFailed(f"Unknown import type {type!r}.", field="type")
+    if mode not in ImportMode.values:
+        raise ValidationFailed(f"Unknown import mode {mode!r}: choose CREATE, UPDATE or UPSERT.", field="mode")
+    if not data:
+        raise ValidationFailed("The file is empty.", field="file")
+    if len(data) > settings.IMPORT_MAX_MB * 1024 * 1024:
+        raise ValidationFailed(f"The file is larger than {settings.IMPORT_MAX_MB} MB.", field="file")
+    original = (file_name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
+    extension = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+    safe = _UNSAFE_NAME.sub("_", original)[-100:] or "upload"
+    stored = default_storage.save(f"imports/{uuid.uuid4().hex}/{safe}", ContentFile(data))
+    return ImportJob.objects.create(
+        type=type,
+        mode=mode,
+        dry_run=bool(dry_run),
+        status=ImportStatus.PENDING,
+        file_name=stored,
+        original_name=original,
+        file_format={"csv": "csv", "txt": "csv", "tsv": "csv", "json": "json", "xlsx": "xlsx"}.get(extension, ""),
+        file_size=len(data),
+        file_hash=hashlib.sha256(data).hexdigest(),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+# --- plan (shared by validation and processing) -----------------------------
+
+def _file_bytes(job: ImportJob) -> bytes:
+    try:
+        with default_storage.open(job.file_name, "rb") as file:
+            return file.read(settings.IMPORT_MAX_MB * 1024 * 1024 + 1)
+    except (OSError, ValueError) as exc:
+        raise _Refused("The uploaded file is no longer available: upload it again.",
+                       [(1, "", "The uploaded file is no longer available: upload it again.")]) from exc
+
+
+def _plan_file(job: ImportJob, *, user=None):
+    """Read and plan the job's file: (importer, plans, warnings, format); _Refused when the
+    file as a whole cannot be imported."""
+    data = _file_bytes(job)
+    try:
+        table = table_read(data=data, file_name=job.original_name or job.file_name, max_rows=settings.IMPORT_MAX_ROWS)
+        columns = IMPORT_COLUMNS[job.type]
+        names = {column.name for column in columns}
+        missing = [column.name for column in columns if column.required and column.name not in table.header]
+        if missing:
+            listed = ", ".join(f'"{name}"' for name in missing)
+            raise _Refused(
+                f"The file has no {listed} column{'s' if len(missing) > 1 else ''}, which "
+                f"{'are' if len(missing) > 1 else 'is'} required: add {'them' if len(missing) > 1 else 'it'} to the header row.",
+                [(1, name, f'Required column "{name}" is missing from the header row.') for name in missing],
+            )
+        warnings = [f'Column "{name}" is not one of ours and was ignored.' for name in table.header if name not in names]
+        if job.type == ImportType.STOCK_COUNTS and "counted" not in table.header and "change" not in table.header:
+            raise _Refused('The file needs a "counted" or a "change" column.',
+                           [(1, "counted", 'Add a "counted" column (or a "change" column) to the header row.')])
+        rows = list(table.rows)
+    except FileRefused as exc:
+        row = exc.details.get("row") or 1
+        raise _Refused(exc.message, [(row, exc.details.get("column") or "", exc.message)]) from exc
+    importer = IMPORTERS[job.type](header=table.header, mode=job.mode, job_id=job.pk, user=user)
+    plans = importer.plan(rows)
+    return importer, plans, warnings, table.format
+
+
+def _counts(plans: list[RowPlan]) -> dict[str, int]:
+    counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, ERROR: 0}
+    for plan in plans:
+        counts[plan.action] += 1
+    return {"create": counts[CREATE], "update": counts[UPDATE], "unchanged": counts[UNCHANGED],
+            "error": counts[ERROR], "skipped": 0}
+
+
+def _row_errors(plans: list[RowPlan]) -> list[tuple[int, str, str]]:
+    return [(plan.row, column, message) for plan in plans if plan.errors for column, message in plan.errors]
+
+
+def _errors_store(job: ImportJob, errors: list[tuple[int, str, str]], *, level=ImportRowError.Level.ERROR) -> None:
+    """Replace the job's row errors; at most ERRORS_KEPT are kept, then one "and N more"."""
+    ImportRowError.objects.filter(job=job).delete()
+    kept = [ImportRowError(job=job, row=row, column=column[:100], message=message[:500], level=level)
+            for row, column, message in errors[:ERRORS_KEPT]]
+    if len(errors) > ERRORS_KEPT:
+        more = len(errors) - ERRORS_KEPT
+        kept.append(ImportRowError(job=job, row=errors[ERRORS_KEPT][0], column="",
+                                   message=f"… and {more:,} more error{'s' if more > 1 else ''} not listed "
+                                           f"(fix the ones above and upload again to see them)."))
+    ImportRowError.objects.bulk_create(kept, batch_size=500)
+
+
+def _earlier_import(job: ImportJob) -> ImportJob | None:
+    return (
+        ImportJob.objects.filter(file_hash=job.file_hash, type=job.type, dry_run=False,
+                                 status__in=[ImportStatus.IN_PROGRESS, ImportStatus.COMPLETED, ImportStatus.PARTIAL])
+        .exclude(pk=job.pk).order_by("-created_at", "-pk").first()
+    )
+
+
+def _earlier_message(earlier: ImportJob) -> str:
+    when = timezone.localtime(earlier.started_at or earlier.created_at).strftime("%Y-%m-%d %H:%M")
+    return f"This file was imported on {when} as job {earlier.pk}."
+
+
+# --- validate ---------------------------------------------------------------
+
+def import_job_validate(*, job: ImportJob) -> ImportJob:
+    """Check the whole file without writing anything: VALIDATED (with counts, row errors,
+    warnings and a preview) or FAILED when the file as a whole cannot be imported."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status not in (ImportStatus.PENDING, ImportStatus.VALIDATED):
+            raise IllegalTransition(f"This import is {job.get_status_display().lower()}; it cannot be validated again.")
+        job.status = ImportStatus.VALIDATING
+        job.save(update_fields=["status"])
+    try:
+        _importer, plans, warnings, file_format = _plan_file(job, user=job.created_by)
+    except _Refused as refused:
+        with transaction.atomic():
+            _errors_store(job, refused.errors)
+            job.status = ImportStatus.FAILED
+            job.error = refused.message
+            job.counts = {"create": 0, "update": 0, "unchanged": 0, "error": len(refused.errors), "skipped": 0}
+            job.preview = []
+            job.validated_at = timezone.now()
+            job.finished_at = job.validated_at
+            job.save()
+        return job
+    earlier = _earlier_import(job)
+    if earlier is not None:
+        message = _earlier_message(earlier)
+        if job.type == ImportType.STOCK_COUNTS:
+            message += " Stock counts are not imported twice: it cannot be processed again."
+        else:
+            message += " Importing it again changes only what differs now."
+        warnings.append(message)
+    counts = _counts(plans)
+    with transaction.atomic():
+        _errors_store(job, _row_errors(plans))
+        job.row_count = len(plans)
+        job.counts = counts
+        job.preview = [{"row": plan.row, "action": plan.action, "values": plan.values} for plan in plans[:PREVIEW_ROWS]]
+        job.warnings = warnings
+        job.file_format = file_format or job.file_format
+        job.validated_at = timezone.now()
+        if counts["error"] == len(plans):
+            job.status = ImportStatus.FAILED
+            job.error = f"None of the {len(plans):,} rows can be imported: see the errors."
+            job.finished_at = job.validated_at
+        else:
+            job.status = ImportStatus.VALIDATED
+            job.error = ""
+        job.save()
+    return job
+
+
+# --- process ----------------------------------------------------------------
+
+def import_job_process(*, job: ImportJob, on_error: str, user=None) -> ImportJob:
+    """Start writing a validated import in the background; the job is IN_PROGRESS."""
+    from dataio.tasks import import_process_task
+
+    if on_error not in OnError.values:
+        raise ValidationFailed(f"Unknown choice {on_error!r}: choose rollback or skip.", field="on_error")
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.dry_run:
+            raise IllegalTransition("A dry run only checks the file: upload it again without a dry run to import it.")
+        if job.status != ImportStatus.VALIDATED:
+            raise IllegalTransition(
+                f"Only a validated import can be processed; this one is {job.get_status_display().lower()}.")
+        if job.type == ImportType.STOCK_COUNTS:
+            earlier = _earlier_import(job)
+            if earlier is not None:
+                raise Conflict(_earlier_message(earlier) + " Importing the same stock counts again could move stock "
+                               "twice, so it is refused; upload a new file for a new count.")
+        job.status = ImportStatus.IN_PROGRESS
+        job.on_error = on_error
+        job.started_at = timezone.now()
+        job.rows_done = 0
+        job.error = ""
+        job.save(update_fields=["status", "on_error", "started_at", "rows_done", "error"])
+        import_process_task.delay_on_commit(job.pk)
+    return job
+
+
+@contextmanager
+def _worker_lock(job_id: int):
+    """True while this process is the one worker on the job (PostgreSQL advisory lock)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job_id])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
+
+
+def _worker_alive(job_id: int) -> bool:
+    """Whether some worker holds the job's lock (PostgreSQL); unknown elsewhere (False)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s "
+            "AND objsubid = 2 AND granted)",
+            [_LOCK_CLASS, job_id],
+        )
+        return cursor.fetchone()[0]
+
+
+class _Progress:
+    """rows_done for all-or-nothing imports, written outside the import's transaction."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.connection = None
+        if connection.vendor == "postgresql":
+            main = connections[DEFAULT_DB_ALIAS]
+            self.connection = type(main)(dict(main.settings_dict), DEFAULT_DB_ALIAS)
+
+    def update(self, done: int) -> None:
+        if self.connection is None:
+            return
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute('UPDATE "dataio_importjob" SET "rows_done" = %s WHERE "id" = %s', [done, self.job_id])
+        except DatabaseError:  # progress is a nicety: never fail the import for it
+            logger.warning("Could not record progress of import %s", self.job_id, exc_info=True)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+def _fail(job: ImportJob, message: str, errors: list[tuple[int, str, str]] | None = None, *,
+          counts: dict | None = None) -> ImportJob:
+    with transaction.atomic():
+        if errors is not None:
+            _errors_store(job, errors)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, error=message, finished_at=timezone.now(),
+            **({"counts": counts} if counts is not None else {}),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Write an IN_PROGRESS import (the task's work). Idempotent: any other status is left
+    alone, and a job another worker is running is left to it."""
+    with _worker_lock(job_id) as acquired:
+        if not acquired:
+            logger.info("Import %s is being processed by another worker", job_id)
+            return None
+        job = ImportJob.objects.filter(pk=job_id).select_related("created_by").first()
+        if job is None or job.status != ImportStatus.IN_PROGRESS:
+            return job
+        try:
+            importer, plans, _warnings, _format = _plan_file(job, user=job.created_by)
+        except _Refused as refused:
+            return _fail(job, refused.message, refused.errors)
+        if job.on_error == OnError.SKIP:
+            return _run_skipping(job, importer, plans)
+        return _run_all_or_nothing(job, importer, plans)
+
+
+def _writable(plans: list[RowPlan]) -> list[RowPlan]:
+    return [plan for plan in plans if plan.action == CREATE or plan.action == UPDATE]
+
+
+def _run_all_or_nothing(job: ImportJob, importer, plans: list[RowPlan]) -> ImportJob:
+    counts = _counts(plans)
+    errors = _row_errors(plans)
+    if errors:
+        counts["skipped"] = len(plans)
+        rows = counts["error"]
+        return _fail(job, f"{rows:,} row{'s have' if rows > 1 else ' has'} errors, so nothing was written (all or "
+                          f"nothing). Fix them and upload the file again, or process it skipping bad rows.",
+                     errors, counts=counts)
+    size = batch_rows()
+    progress = _Progress(job.pk)
+    try:
+        with transaction.atomic():
+            for start in range(0, len(plans), size):
+                batch = plans[start:start + size]
+                importer.apply(_writable(batch))
+                progress.update(start + len(batch))
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.COMPLETED, counts=counts, rows_done=len(plans), finished_at=timezone.now())
+    except RowErrors as exc:
+        counts = {**counts, "error": len({row for row, _c, _m in exc.errors}), "skipped": len(plans)}
+        return _fail(job, "Some rows could not be written, so nothing was written (all or nothing): "
+                          "see the errors.", exc.errors, counts=counts)
+    except DatabaseError as exc:
+        logger.warning("Import %s failed in the database", job.pk, exc_info=True)
+        return _fail(job, f"The database refused the import, so nothing was written: {_first_line(exc)}",
+                     counts={**counts, "skipped": len(plans)})
+    finally:
+        progress.close()
+    job.refresh_from_db()
+    return job
+
+
+def _run_skipping(job: ImportJob, importer, plans: list[RowPlan]) -> ImportJob:
+    size = batch_rows()
+    start = job.rows_done if 0 < job.rows_done < len(plans) and job.rows_done % size == 0 else 0
+    counts = dict(job.counts.get("applied", {})) if start else {}
+    for key in ("create", "update", "unchanged", "error", "skipped"):
+        counts.setdefault(key, 0)
+    # Errors found when planning, plus those of rows the database refused while writing.
+    errors = {plan.row: list(plan.errors) for plan in plans if plan.errors}
+    for offset in range(start, len(plans), size):
+        batch = plans[offset:offset + size]
+        with transaction.atomic():
+            written = _writable(batch)
+            while True:
+                try:
+                    with transaction.atomic():
+                        importer.apply(written)
+                    break
+                except RowErrors as exc:
+                    bad = set()
+                    for row, column, message in exc.errors:
+                        errors.setdefault(row, []).append((column, message))
+                        bad.add(row)
+                    for plan in written:
+                        if plan.row in bad:
+                            plan.action = ERROR
+                    written = [plan for plan in written if plan.row not in bad]
+                except DatabaseError as exc:
+                    message = f"Not written: the database refused this batch ({_first_line(exc)})."
+                    for plan in written:
+                        errors.setdefault(plan.row, []).append(("", message))
+                        plan.action = ERROR
+                    written = []
+                    break
+            for plan in batch:
+                counts[plan.action] = counts.get(plan.action, 0) + 1
+            counts["skipped"] = counts[ERROR]
+            ImportJob.objects.filter(pk=job.pk).update(rows_done=offset + len(batch), counts={**job.counts, "applied": counts})
+    final = {key: counts[key] for key in ("create", "update", "unchanged", "error", "skipped")}
+    listed = [(row, column, message) for row in sorted(errors) for column, message in errors[row]]
+    with transaction.atomic():
+        _errors_store(job, listed)
+        status = ImportStatus.PARTIAL if final["error"] else ImportStatus.COMPLETED
+        error = (f"{final['error']:,} row{'s were' if final['error'] > 1 else ' was'} skipped because of errors; "
+                 f"the others were written.") if final["error"] else ""
+        ImportJob.objects.filter(pk=job.pk).update(status=status, counts=final, rows_done=len(plans), error=error,
+                                                   finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or ["unknown error"])[0][:300]
+
+
+# --- recovery ---------------------------------------------------------------
+
+def import_jobs_recover(*, stale_after: timedelta | None = None) -> int:
+    """Fail imports left IN_PROGRESS by a worker that stopped (killed, machine restarted).
+
+    A job counts as abandoned when it started more than `stale_after` ago
+    (IMPORT_STALE_MINUTES, default 30) and, on PostgreSQL, no worker holds its lock. An
+    all-or-nothing job wrote nothing; a skip-bad-rows job keeps the batches it committed
+    (`rows_done` says how many rows), which can be undone. Returns the number of jobs failed.
+    """
+    if stale_after is None:
+        stale_after = timedelta(minutes=getattr(settings, "IMPORT_STALE_MINUTES", 30))
+    cutoff = timezone.now() - stale_after
+    failed = 0
+    stale = ImportJob.objects.filter(Q(started_at__lte=cutoff) | Q(started_at__isnull=True, created_at__lte=cutoff),
+                                     status=ImportStatus.IN_PROGRESS)
+    for job_id in stale.values_list("pk", flat=True):
+        if _worker_alive(job_id):
+            continue
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().filter(pk=job_id, status=ImportStatus.IN_PROGRESS).first()
+            if job is None:
+                continue
+            if job.on_error == OnError.SKIP and job.rows_done > 0 and job.changes.exists():
+                job.error = (f"Interrupted: the worker stopped while importing. The first {job.rows_done:,} of "
+                             f"{job.row_count:,} rows were written (they can be undone); the rest were not.")
+            else:
+                job.error = "Interrupted: the worker stopped while importing; nothing was written. Upload the file again."
+            job.status = ImportStatus.FAILED
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "finished_at"])
+            failed += 1
+    return failed
+
+
+# --- undo -------------------------------------------------------------------
+
+_MODEL_LABELS = {
+    "inventory.category": "Category",
+    "inventory.product": "Product",
+    "inventory.variant": "Variant",
+    "suppliers.supplier": "Supplier",
+    "suppliers.supplieritem": "Supplier item",
+}
+
+
+def _describe(label: str, obj) -> str:
+    if label == "inventory.variant":
+        return f"variant {obj.sku}"
+    if label == "suppliers.supplieritem":
+        return f"supplier item {obj.supplier.name} / {obj.variant.sku}"
+    return f"{_MODEL_LABELS.get(label, label).lower()} \"{obj}\""
+
+
+def _current(obj, field: str):
+    return json_value(getattr(obj, field))
+
+
+def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
+    """Take back what an import did, in reverse order, in one transaction.
+
+    Stock moved by the import gets a compensating movement unless the level has moved
+    since; changed fields get their previous values unless they have changed since;
+    created records are deleted when unchanged and nothing refers to them. What is left
+    alone is listed.
+    """
+    from inventory.locks import stock_levels_lock
+    from inventory.models import MovementType, StockMovement
+    from inventory.services.stock import _apply
+
+    undone, left = 0, []
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status not in UNDOABLE or job.dry_run:
+            raise IllegalTransition(f"This import is {job.get_status_display().lower()}: only an applied import can be undone.")
+        finished = job.finished_at or job.started_at or job.created_at
+        if finished < timezone.now() - timedelta(days=settings.IMPORT_UNDO_DAYS):
+            raise IllegalTransition(f"Imports can be undone for {settings.IMPORT_UNDO_DAYS} days; this one is older.")
+        changes = list(job.changes.order_by("-id").select_related("movement", "movement__variant", "movement__location"))
+        if job.status == ImportStatus.FAILED and not changes:
+            raise IllegalTransition("This import wrote nothing: there is nothing to undo.")
+        levels = stock_levels_lock(ids=[c.movement.level_id for c in changes if c.action == ImportChange.Action.STOCK])
+        reason = f"Undo of import {job.pk}"[:200]
+        for change in changes:
+            prefix = f"Row {change.row}: "
+            if change.action == ImportChange.Action.STOCK:
+                movement = change.movement
+                where = f"{movement.variant.sku} at {movement.location.code}"
+                level = levels[movement.level_id]
+                if StockMovement.objects.filter(level_id=movement.level_id, pk__gt=movement.pk).exists():
+                    left.append(f"{prefix}stock of {where} has moved since the import; left at {level.on_hand}.")
+                    continue
+                if movement.delta:
+                    if level.on_hand - movement.delta < level.reserved:
+                        left.append(f"{prefix}stock of {where} is reserved for open orders; left at {level.on_hand}.")
+                        continue
+                    _apply(level, delta=-movement.delta, type=MovementType.ADJUSTMENT, reason=reason, notes="",
+                           user=user, idempotency_key=None, import_job_id=job.pk)
+                undone += 1
+                continue
+            model = apps.get_model(change.model)
+            obj = model.objects.filter(pk=change.object_id).first()
+            if obj is None:
+                left.append(f"{prefix}{_MODEL_LABELS.get(change.model, change.model).lower()} {change.object_id} "
+                            f"was deleted since the import.")
+                continue
+            if change.action == ImportChange.Action.UPDATE:
+                restored, kept = [], []
+                for field, value in change.after.items():
+                    if _current(obj, field) == value:
+                        setattr(obj, field, _restore(model, field, change.before.get(field)))
+                        restored.append(field)
+                    else:
+                        kept.append(field)
+                if restored:
+                    fields = [model._meta.get_field(f[:-3] if f.endswith("_id") else f).name for f in restored]
+                    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+                        fields.append("updated_at")
+                    obj.save(update_fields=fields)
+                    undone += 1
+                if kept:
+                    left.append(f"{prefix}{_describe(change.model, obj)}: {', '.join(kept)} changed since the import; "
+                                f"left as {'it is' if len(kept) == 1 else 'they are'}.")
+                continue
+            # CREATE
+            changed = [field for field, value in change.after.items() if _current(obj, field) != value]
+            if changed:
+                left.append(f"{prefix}{_describe(change.model, obj)} was changed since the import ({', '.join(changed)}); "
+                            f"not deleted.")
+                continue
+            if change.model == "suppliers.supplier" and obj.items.exists():
+                left.append(f"{prefix}{_describe(change.model, obj)} has supplier items now; not deleted.")
+                continue
+            description = _describe(change.model, obj)
+            try:
+                with transaction.atomic():
+                    obj.delete()
+            except (ProtectedError, RestrictedError, IntegrityError):
+                left.append(f"{prefix}{description} is in use (stock, orders or other records refer to it); not deleted.")
+                continue
+            undone += 1
+        job.status = ImportStatus.UNDONE
+        job.undone_at = timezone.now()
+        job.undone_by = user if getattr(user, "is_authenticated", False) else None
+        job.save(update_fields=["status", "undone_at", "undone_by"])
+    return ImportUndoResult(undone=undone, left_alone=left)
+
+
+def _restore(model, field: str, value):
+    from decimal import Decimal
+
+    if value is None:
+        return None
+    django_field = model._meta.get_field(field[:-3] if field.endswith("_id") else field)
+    if django_field.get_internal_type() == "DecimalField":
+        return Decimal(value)
+    return value
+
+
+# --- errors as CSV ------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutral(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def import_errors_csv(*, job: ImportJob) -> Iterator[str]:
+    """The job's errors and warnings as CSV lines (row, column, message), formulas neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(values) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_neutral(value) for value in values])
+        return buffer.getvalue()
+
+    yield line(["row", "column", "message"])
+    if job.error and not job.row_errors.exists():
+        yield line([1, "", job.error])
+    for warning in job.warnings or []:
+        yield line([1, "", f"Warning: {warning}"])
+    for row, column, message in job.row_errors.order_by("row", "id").values_list("row", "column", "message").iterator():
+        yield line([row, column, message])

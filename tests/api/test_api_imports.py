@@ -1,0 +1,213 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from dataio.models import ImportJob
+from inventory.models import StockLevel, StockMovement, Variant
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("api:import_list")
+HEADER = "sku,product,category,price\n"
+JOB_KEYS = {
+    "id", "type", "mode", "dry_run", "status", "file_name", "file_hash", "row_count", "rows_done", "progress",
+    "counts", "warnings", "errors", "error_count", "preview", "created_at", "finished_at", "error",
+}
+
+
+def _file(text: str | bytes, name="products.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode() if isinstance(text, str) else text, content_type="text/csv")
+
+
+def _upload(client, text, *, type="products", mode="UPSERT", name="products.csv", **extra):
+    data = {"file": _file(text, name), "type": type, "mode": mode, **extra}
+    return client.post(LIST_URL, data, format="multipart")
+
+
+def _url(name: str, job_id: int) -> str:
+    return reverse(f"api:{name}", kwargs={"import_id": job_id})
+
+
+def test_import_create_with_bad_rows_answers_failed_with_row_numbers(manager_api):
+    text = HEADER + "API-1,Mug,,4.50\nAPI-2,Mug,,four\nAPI-3,,,1.00\n"
+
+    response = _upload(manager_api, text)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) >= JOB_KEYS
+    # Some rows are good: the job is checked (VALIDATED) and lists the bad rows; processing skips or refuses them.
+    assert body["status"] in ("VALIDATED", "FAILED")
+    assert body["error_count"] >= 2 and body["counts"]["error"] == 2
+    rows = {(error["row"], error["column"]) for error in body["errors"]}
+    assert (3, "price") in rows
+    assert (4, "product") in rows
+    assert not Variant.objects.filter(sku__startswith="API-").exists()
+
+
+def test_import_create_validated_then_processed(manager_api, django_capture_on_commit_callbacks):
+    text = HEADER + "API-1,Mug,,4.50\nAPI-2,Mug,,5.00\n"
+
+    created = _upload(manager_api, text)
+
+    assert created.status_code == 201
+    job = created.json()
+    assert job["status"] == "VALIDATED" and job["counts"]["create"] == 2 and job["errors"] == []
+    assert job["file_name"] == "products.csv" and len(job["file_hash"]) == 64
+    assert [row["row"] for row in job["preview"]] == [2, 3]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        processed = manager_api.post(_url("import_process", job["id"]), {"on_error": "rollback"}, format="json")
+
+    assert processed.status_code == 202
+    detail = manager_api.get(_url("import_detail", job["id"])).json()
+    assert detail["status"] == "COMPLETED" and detail["progress"] == 100
+    assert set(Variant.objects.filter(sku__startswith="API-").values_list("sku", flat=True)) == {"API-1", "API-2"}
+
+
+def test_import_process_twice_is_a_conflict(manager_api, django_capture_on_commit_callbacks):
+    job = _upload(manager_api, HEADER + "API-1,Mug,,4.50\n").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_api.post(_url("import_process", job["id"]), {"on_error": "rollback"}, format="json")
+
+    again = manager_api.post(_url("import_process", job["id"]), {"on_error": "rollback"}, format="json")
+
+    assert again.status_code == 409
+
+
+def test_import_process_dry_run_is_a_conflict(manager_api):
+    job = _upload(manager_api, HEADER + "API-1,Mug,,4.50\n", dry_run="true").json()
+    assert job["dry_run"] is True and job["status"] == "VALIDATED"
+
+    response = manager_api.post(_url("import_process", job["id"]), {"on_error": "skip"}, format="json")
+
+    assert response.status_code == 409
+    assert not Variant.objects.filter(sku="API-1").exists()
+
+
+def test_import_process_needs_on_error(manager_api):
+    job = _upload(manager_api, HEADER + "API-1,Mug,,4.50\n").json()
+
+    response = manager_api.post(_url("import_process", job["id"]), {"on_error": "maybe"}, format="json")
+
+    assert response.status_code == 400 and "on_error" in response.json()
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"type": "products"}, "file"),
+    ({"file": "x", "type": "products"}, "file"),
+    ({"type": "planets"}, "type"),
+    ({"type": "products", "mode": "MERGE"}, "mode"),
+])
+def test_import_create_bad_fields_are_400_naming_the_field(manager_api, data, field):
+    if data.get("file") == "x":
+        data = {**data, "file": _file(b"", "empty.csv")}
+    elif field != "file":
+        data = {**data, "file": _file(HEADER + "A,B,,1\n")}
+
+    response = manager_api.post(LIST_URL, data, format="multipart")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not ImportJob.objects.filter(status="COMPLETED").exists()
+
+
+def test_import_create_oversized_file_is_400(manager_api, settings):
+    settings.IMPORT_MAX_MB = 0
+
+    response = _upload(manager_api, HEADER + "A,B,,1\n")
+
+    assert response.status_code == 400 and "file" in response.json()
+
+
+@pytest.mark.parametrize("content, name", [
+    (b"\x00\x01\x02\x03\xff\xfe\x00garbage" * 50, "products.csv"),
+    (b"PK\x03\x04 not really a zip", "products.xlsx"),
+    (b"sku,product,category,price\n", "products.csv"),
+    (b'{"not": "a list"', "products.json"),
+])
+def test_import_create_bad_files_are_400_or_failed_never_500(manager_api, content, name):
+    response = _upload(manager_api, content, name=name)
+
+    assert response.status_code in (201, 400)
+    if response.status_code == 201:
+        assert response.json()["status"] == "FAILED"
+    else:
+        assert response.json()
+
+
+def test_import_staff_may_import_stock_counts_but_not_products(staff_api, stocked):
+    level = stocked(5)
+    text = f"sku,counted,reason\n{level.variant.sku},8,Quarterly count\n"
+
+    products = _upload(staff_api, HEADER + "API-1,Mug,,4.50\n")
+    counts = _upload(staff_api, text, type="stock_counts", name="counts.csv")
+
+    assert products.status_code == 403
+    assert counts.status_code == 201 and counts.json()["status"] == "VALIDATED"
+
+
+def test_import_stock_counts_processed_through_the_ledger(staff_api, stocked, django_capture_on_commit_callbacks):
+    level = stocked(5)
+    job = _upload(staff_api, f"sku,counted,reason\n{level.variant.sku},8,Count\n", type="stock_counts",
+                  name="counts.csv").json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_api.post(_url("import_process", job["id"]), {"on_error": "rollback"}, format="json")
+
+    assert response.status_code == 202
+    assert StockLevel.objects.get(pk=level.pk).on_hand == 8
+    assert StockMovement.objects.filter(import_job_id=job["id"]).count() == 1
+
+
+def test_import_staff_does_not_see_product_imports(manager_api, staff_api):
+    job = _upload(manager_api, HEADER + "API-1,Mug,,4.50\n").json()
+
+    assert staff_api.get(_url("import_detail", job["id"])).status_code == 404
+    assert staff_api.get(LIST_URL).json()["count"] == 0
+    assert manager_api.get(LIST_URL).json()["count"] == 1
+
+
+def test_import_list_is_paginated(manager_api):
+    _upload(manager_api, HEADER + "API-1,Mug,,4.50\n")
+
+    body = manager_api.get(LIST_URL).json()
+
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["results"][0]["type"] == "products"
+
+
+def test_import_detail_unknown_is_404(manager_api):
+    assert manager_api.get(_url("import_detail", 999999)).status_code == 404
+
+
+def test_import_undo_needs_a_manager(staff_api, manager_api, stocked, django_capture_on_commit_callbacks):
+    level = stocked(5)
+    job = _upload(staff_api, f"sku,counted,reason\n{level.variant.sku},8,Count\n", type="stock_counts",
+                  name="counts.csv").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_api.post(_url("import_process", job["id"]), {"on_error": "rollback"}, format="json")
+
+    refused = staff_api.post(_url("import_undo", job["id"]))
+    undone = manager_api.post(_url("import_undo", job["id"]))
+
+    assert refused.status_code == 403
+    assert undone.status_code == 200
+    assert undone.json()["undone"] >= 1 and undone.json()["left_alone"] == []
+    assert StockLevel.objects.get(pk=level.pk).on_hand == 5
+    assert manager_api.get(_url("import_detail", job["id"])).json()["status"] == "UNDONE"
+
+
+def test_import_errors_csv(manager_api):
+    job = _upload(manager_api, HEADER + "API-1,Mug,,four\n").json()
+
+    response = manager_api.get(_url("import_errors", job["id"]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "row" in text.splitlines()[0].lower() and "price" in text
+
+
+def test_import_anonymous_is_401(api_client):
+    assert api_client.get(LIST_URL).status_code == 401

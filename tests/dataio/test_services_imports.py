@@ -1,0 +1,163 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from core.exceptions import Conflict, IllegalTransition, ValidationFailed
+from dataio.models import ImportJob, ImportStatus
+from dataio.services import imports
+from dataio.services.imports import (
+    import_errors_csv,
+    import_job_create,
+    import_job_process,
+    import_job_undo,
+    import_job_validate,
+    import_jobs_recover,
+)
+from inventory.models import Variant
+from tests import factories
+from tests.dataio.import_helpers import csv_bytes, errors, run, validate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_job_create_keeps_the_file_and_its_hash():
+    job = import_job_create(data=b"sku,product\nA,B\n", file_name="../../evil name.csv", type="products", mode="UPSERT")
+    assert job.status == ImportStatus.PENDING and job.original_name == "evil name.csv"
+    assert len(job.file_hash) == 64 and job.file_size == 16 and job.file_format == "csv"
+    assert "/" not in job.file_name.split("imports/", 1)[1].split("/", 1)[1]
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"type": "nope"}, "type"),
+    ({"mode": "MERGE"}, "mode"),
+    ({"data": b""}, "file"),
+])
+def test_import_job_create_refuses_bad_input(kwargs, field):
+    arguments = {"data": b"a\n1\n", "file_name": "f.csv", "type": "products", "mode": "UPSERT", **kwargs}
+    with pytest.raises(ValidationFailed) as caught:
+        import_job_create(**arguments)
+    assert caught.value.field == field
+
+
+def test_import_job_create_refuses_a_file_over_the_size_cap(settings):
+    settings.IMPORT_MAX_MB = 1
+    with pytest.raises(ValidationFailed, match="larger than 1 MB"):
+        import_job_create(data=b"x" * (1024 * 1024 + 1), file_name="f.csv", type="products", mode="UPSERT")
+
+
+def test_import_job_validate_missing_required_column_fails_with_one_error_on_row_1():
+    job = validate(csv_bytes("sku,price", "A-1,2"), type="products")
+    assert job.status == ImportStatus.FAILED and '"product"' in job.error
+    assert errors(job) == [(1, "product", 'Required column "product" is missing from the header row.')]
+
+
+def test_import_job_validate_unknown_columns_are_warnings(default_location):
+    job = validate(csv_bytes("sku,product,colour", "A-1,Mug,red"), type="products")
+    assert job.status == ImportStatus.VALIDATED
+    assert job.warnings == ['Column "colour" is not one of ours and was ignored.']
+
+
+def test_import_job_validate_unreadable_file_fails_naming_the_row():
+    job = validate(b"sku,product\nA,B,C\n", type="products")
+    assert job.status == ImportStatus.FAILED
+    assert errors(job)[0][0] == 2
+
+
+def test_import_job_validate_preview_and_counts():
+    factories.VariantFactory(sku="OLD")
+    job = validate(csv_bytes("sku,product,price", *[f"N-{n},Mug,1.5" for n in range(25)]), type="products")
+    assert job.counts == {"create": 25, "update": 0, "unchanged": 0, "error": 0, "skipped": 0}
+    assert len(job.preview) == 20
+    assert job.preview[0] == {"row": 2, "action": "create", "values": {"sku": "N-0", "product": "Mug", "price": "1.50"}}
+    assert job.row_count == 25
+
+
+def test_import_job_validate_caps_stored_errors_but_counts_them_all(settings, monkeypatch):
+    monkeypatch.setattr(imports, "ERRORS_KEPT", 5)
+    job = validate(csv_bytes("sku,product,price", "OK,Mug,1", *[f"E-{n},Mug,x" for n in range(12)]), type="products")
+    assert job.counts["error"] == 12
+    stored = errors(job)
+    assert len(stored) == 6 and "7 more errors" in stored[-1][2]
+
+
+def test_import_dry_run_writes_nothing_and_cannot_be_processed():
+    job = validate(csv_bytes("sku,product", "A-1,Mug"), type="products", dry_run=True)
+    assert job.status == ImportStatus.VALIDATED and job.counts["create"] == 1
+    with pytest.raises(IllegalTransition, match="dry run"):
+        import_job_process(job=job, on_error="rollback")
+    assert not Variant.objects.filter(sku="A-1").exists()
+
+
+def test_import_job_process_enqueues_on_commit_and_refuses_twice(django_capture_on_commit_callbacks):
+    job = validate(csv_bytes("sku,product", "A-1,Mug"), type="products")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = import_job_process(job=job, on_error="skip")
+    assert job.status == ImportStatus.IN_PROGRESS and len(callbacks) == 1
+    assert not Variant.objects.filter(sku="A-1").exists()
+    with pytest.raises(IllegalTransition):
+        import_job_process(job=job, on_error="skip")
+    with pytest.raises(ValidationFailed):
+        import_job_process(job=job, on_error="maybe")
+
+
+def test_import_job_run_is_idempotent(django_capture_on_commit_callbacks):
+    job = run(django_capture_on_commit_callbacks, csv_bytes("sku,product", "A-1,Mug"), type="products")
+    assert job.status == ImportStatus.COMPLETED
+    again = imports.import_job_run(job_id=job.pk)
+    assert again.status == ImportStatus.COMPLETED
+    assert Variant.objects.filter(sku="A-1").count() == 1 and job.changes.count() == 2
+
+
+def test_import_reupload_of_an_imported_file_is_a_warning(django_capture_on_commit_callbacks):
+    data = csv_bytes("sku,product", "A-1,Mug")
+    first = run(django_capture_on_commit_callbacks, data, type="products")
+    second = validate(data, type="products")
+    assert second.status == ImportStatus.VALIDATED
+    assert any(f"as job {first.pk}" in warning for warning in second.warnings)
+    assert second.counts["unchanged"] == 1
+
+
+def test_import_reupload_of_stock_counts_is_refused(stocked, django_capture_on_commit_callbacks):
+    level = stocked(5)
+    data = csv_bytes("sku,change,reason", f"{level.variant.sku},2,Found")
+    first = run(django_capture_on_commit_callbacks, data, type="stock_counts")
+    assert first.status == ImportStatus.COMPLETED
+    second = validate(data, type="stock_counts")
+    assert any("cannot be processed again" in warning for warning in second.warnings)
+    with pytest.raises(Conflict, match=f"job {first.pk}"):
+        import_job_process(job=second, on_error="rollback")
+    level.refresh_from_db()
+    assert level.on_hand == 7
+
+
+def test_import_errors_csv_neutralises_formulas():
+    job = validate(csv_bytes("sku,product,price", "=cmd(),Mug,abc"), type="products")
+    lines = list(import_errors_csv(job=job))
+    assert lines[0] == "row,column,message\r\n"
+    assert lines[1].startswith("2,price,")
+    job.row_errors.update(message="=HYPERLINK(1)")
+    assert "'=HYPERLINK(1)" in "".join(import_errors_csv(job=job))
+
+
+def test_import_job_undo_refuses_unapplied_or_old_jobs(manager_user, django_capture_on_commit_callbacks, settings):
+    pending = validate(csv_bytes("sku,product", "A-1,Mug"), type="products")
+    with pytest.raises(IllegalTransition):
+        import_job_undo(job=pending, user=manager_user)
+    job = run(django_capture_on_commit_callbacks, csv_bytes("sku,product", "B-1,Mug"), type="products")
+    ImportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=settings.IMPORT_UNDO_DAYS + 1))
+    job.refresh_from_db()
+    with pytest.raises(IllegalTransition, match="days"):
+        import_job_undo(job=job, user=manager_user)
+
+
+def test_import_jobs_recover_fails_an_abandoned_job_and_says_so():
+    job = validate(csv_bytes("sku,product", "A-1,Mug"), type="products")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IN_PROGRESS, started_at=timezone.now() - timedelta(hours=2))
+    fresh = validate(csv_bytes("sku,product", "B-1,Mug"), type="products")
+    ImportJob.objects.filter(pk=fresh.pk).update(status=ImportStatus.IN_PROGRESS, started_at=timezone.now())
+    assert import_jobs_recover() == 1
+    job.refresh_from_db()
+    fresh.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and job.error.startswith("Interrupted") and "nothing was written" in job.error
+    assert fresh.status == ImportStatus.IN_PROGRESS

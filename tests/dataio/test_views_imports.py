@@ -1,0 +1,205 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from dataio.models import ImportJob
+from inventory.models import StockLevel, Variant
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("dataio:import_list")
+HEADER = "sku,product,category,price\n"
+
+
+def _upload(client, text, *, type="products", mode="UPSERT", name="products.csv", **extra):
+    upload = SimpleUploadedFile(name, text.encode() if isinstance(text, str) else text, content_type="text/csv")
+    return client.post(LIST_URL, {"file": upload, "type": type, "mode": mode, **extra})
+
+
+def _url(name: str, job: ImportJob) -> str:
+    return reverse(f"dataio:{name}", kwargs={"import_id": job.pk})
+
+
+def test_import_list_view_shows_the_upload_form_and_recent_jobs(manager_client):
+    ImportJob.objects.create(type="products", original_name="old-catalogue.csv", status="FAILED")
+
+    response = manager_client.get(LIST_URL)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'type="file"' in body and "data-drop-for" in body and "js/dataio.js" in body
+    assert "old-catalogue.csv" in body
+    assert 'href="/data/exports/templates/products.csv"' in body and 'href="/data/exports/templates/stock_counts.xlsx"' in body
+    assert "<script>" not in body and "onclick" not in body and "style=" not in body
+
+
+def test_import_list_view_nav_link(staff_client):
+    body = staff_client.get(reverse("core:dashboard")).content.decode()
+    assert f'href="{LIST_URL}"' in body
+
+
+def test_import_list_view_upload_with_errors_shows_rows(manager_client):
+    response = _upload(manager_client, HEADER + "WEB-1,Mug,,4.50\nWEB-2,Mug,,four\n")
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == _url("import_detail", job)
+    assert job.counts["error"] == 1
+    page = manager_client.get(response["Location"]).content.decode()
+    assert '<td class="num" data-count="error">1</td>' in page
+    assert '<td class="num">3</td>' in page and "price" in page
+    assert "Download errors (CSV)" in page
+    assert not Variant.objects.filter(sku__startswith="WEB-").exists()
+
+
+def test_import_detail_view_all_rows_bad_cannot_be_processed(manager_client):
+    _upload(manager_client, HEADER + "WEB-2,Mug,,four\n")
+    job = ImportJob.objects.get()
+
+    page = manager_client.get(_url("import_detail", job)).content.decode()
+
+    assert job.status == "FAILED" and "Failed" in page
+    assert "Process import" not in page
+
+
+def test_import_detail_view_fixed_file_processed(manager_client, django_capture_on_commit_callbacks):
+    response = _upload(manager_client, HEADER + "WEB-1,Mug,,4.50\nWEB-2,Mug,,5.00\n")
+    job = ImportJob.objects.get()
+    page = manager_client.get(response["Location"]).content.decode()
+    assert job.status == "VALIDATED"
+    assert "Preview" in page and "WEB-1" in page and "Process import" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        processed = manager_client.post(_url("import_process", job), {"on_error": "rollback"})
+
+    job.refresh_from_db()
+    assert processed.status_code == 302
+    assert job.status == "COMPLETED"
+    assert set(Variant.objects.filter(sku__startswith="WEB-").values_list("sku", flat=True)) == {"WEB-1", "WEB-2"}
+    page = manager_client.get(_url("import_detail", job)).content.decode()
+    assert "Completed" in page and "Undo import" in page and "hx-confirm" in page
+
+
+def test_import_process_view_htmx_redirects(manager_client):
+    _upload(manager_client, HEADER + "WEB-1,Mug,,4.50\n")
+    job = ImportJob.objects.get()
+
+    response = manager_client.post(_url("import_process", job), {"on_error": "skip"}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200 and response["HX-Redirect"] == _url("import_detail", job)
+
+
+def test_import_process_view_get_goes_back_to_the_job(manager_client):
+    job = ImportJob.objects.create(type="products", status="FAILED")
+    assert manager_client.get(_url("import_process", job))["Location"] == _url("import_detail", job)
+
+
+def test_import_progress_view_polls_while_running_and_stops_when_done(manager_client):
+    job = ImportJob.objects.create(type="products", status="IN_PROGRESS", row_count=10, rows_done=4)
+
+    running = manager_client.get(_url("import_progress", job), HTTP_HX_REQUEST="true")
+    body = running.content.decode()
+    assert running.status_code == 200
+    assert 'hx-trigger="every 1s"' in body and 'value="4"' in body and "<html" not in body
+
+    job.status, job.rows_done = "COMPLETED", 10
+    job.save()
+    done = manager_client.get(_url("import_progress", job), HTTP_HX_REQUEST="true")
+    assert done.status_code == 286
+    assert "every 1s" not in done.content.decode() and "Completed" in done.content.decode()
+
+
+def test_import_detail_view_htmx_errors_fragment(manager_client):
+    _upload(manager_client, HEADER + "WEB-2,Mug,,four\n")
+    job = ImportJob.objects.get()
+
+    response = manager_client.get(_url("import_detail", job) + "?fragment=errors", HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.strip().startswith('<section id="row-errors"') and "price" in body
+
+
+def test_import_detail_view_garbage_page_parameter(manager_client):
+    _upload(manager_client, HEADER + "WEB-2,Mug,,four\n")
+    job = ImportJob.objects.get()
+    assert manager_client.get(_url("import_detail", job) + "?page=zzz").status_code == 200
+
+
+def test_import_detail_view_unknown_is_404(manager_client):
+    assert manager_client.get(reverse("dataio:import_detail", kwargs={"import_id": 987654})).status_code == 404
+
+
+def test_import_errors_view_downloads_csv(manager_client):
+    _upload(manager_client, HEADER + "WEB-2,Mug,,four\n")
+    job = ImportJob.objects.get()
+
+    response = manager_client.get(_url("import_errors", job))
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "price" in b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+def test_import_list_view_staff_may_not_import_products(staff_client):
+    response = _upload(staff_client, HEADER + "WEB-1,Mug,,4.50\n")
+
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_import_list_view_staff_imports_stock_counts(staff_client, stocked, django_capture_on_commit_callbacks):
+    level = stocked(5)
+
+    response = _upload(staff_client, f"sku,counted,reason\n{level.variant.sku},9,Count\n", type="stock_counts",
+                       name="counts.csv")
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.status == "VALIDATED"
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(_url("import_process", job), {"on_error": "rollback"})
+    job.refresh_from_db()
+    assert job.status == "COMPLETED"
+    assert StockLevel.objects.get(pk=level.pk).on_hand == 9
+    # Staff may not undo.
+    assert "Undo import" not in staff_client.get(_url("import_detail", job)).content.decode()
+    assert staff_client.post(_url("import_undo", job)).status_code == 403
+
+
+def test_import_undo_view_reverses_stock(manager_client, stocked, django_capture_on_commit_callbacks):
+    level = stocked(5)
+    _upload(manager_client, f"sku,counted,reason\n{level.variant.sku},9,Count\n", type="stock_counts",
+            name="counts.csv")
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(_url("import_process", job), {"on_error": "rollback"})
+
+    response = manager_client.post(_url("import_undo", job), HTTP_HX_REQUEST="true")
+
+    job.refresh_from_db()
+    assert response.status_code == 200 and response["HX-Redirect"] == _url("import_detail", job)
+    assert job.status == "UNDONE"
+    assert StockLevel.objects.get(pk=level.pk).on_hand == 5
+    page = manager_client.get(_url("import_detail", job)).content.decode()
+    assert "Import undone" in page
+
+
+@pytest.mark.parametrize("content, name", [
+    (b"", "empty.csv"),
+    (b"\x00\x01\x02\xff\xfe garbage" * 20, "products.csv"),
+    (b"sku,product,category,price\n", "products.csv"),
+    (b"PK\x03\x04broken", "products.xlsx"),
+])
+def test_import_list_view_bad_files_never_500(manager_client, content, name):
+    response = _upload(manager_client, content, name=name)
+
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert ImportJob.objects.get().status == "FAILED"
+    else:
+        assert 'class="field-error"' in response.content.decode() or 'class="form-error"' in response.content.decode()
+
+
+def test_import_list_view_bad_type_and_mode(manager_client):
+    response = _upload(manager_client, HEADER + "A,B,,1\n", type="planets", mode="MERGE")
+
+    assert response.status_code == 400
+    assert not ImportJob.objects.exists()
