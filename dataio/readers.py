@@ -21,6 +21,10 @@ file with a header only is refused at once). Later rows are read lazily: iterati
 `Table.rows` may raise `FileRefused` too, and callers must treat that like a refusal
 from `table_read`. Completely blank rows are skipped but still counted, so row numbers
 stay those of the spreadsheet.
+
+CSV text cells that an export neutralised ("'=SUM(A1)", "'+44 20 7946 0000": an
+apostrophe before = + - @ tab or CR) are read back without the apostrophe, so an exported
+file imports unchanged. Any other apostrophe is kept.
 """
 import codecs
 import csv
@@ -32,12 +36,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
 
 from core.exceptions import ValidationFailed
 from dataio.columns import value_format
+from dataio.writers import cell_restore
 
 MAX_CELL_CHARS = 10_000
 MAX_COLUMNS = 200
@@ -57,6 +63,7 @@ _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical 
 # Windows-1252 leaves these bytes undefined.
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_first_char = itemgetter(slice(0, 1))
 
 
 class FileRefused(ValidationFailed):
@@ -205,15 +212,28 @@ def _csv_read(text: str, *, max_rows: int | None) -> Table:
     records = _csv_records(reader)
 
     header: list[str] | None = None
-    header_row = 0
     for row_number, values in records:
         if any(value.strip() for value in values):
-            header, header_row = _header_check(values, row_number, delimiter=delimiter), row_number
+            header = _header_check(values, row_number, delimiter=delimiter)
             break
     if header is None:
         raise FileRefused("The file is empty.")
-    return Table(header=header, rows=_rows(records, header, max_rows=max_rows, texts=True), format="csv",
-                 delimiter=delimiter)
+    # Exports write a text cell starting with = + - @ tab or CR as "'=..." (cell_neutralise);
+    # reading such a file back gives the text as it was. A file without any apostrophe
+    # (one scan of the text) skips the per-row check.
+    rows = _rows(records, header, max_rows=max_rows, texts=True)
+    if "'" in text:
+        rows = _cells_restore(rows)
+    return Table(header=header, rows=rows, format="csv", delimiter=delimiter)
+
+
+def _cells_restore(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """Undo the export's formula neutralisation: "'=1+2" → "=1+2", "'+44 20" → "+44 20".
+    Only an apostrophe followed by one of = + - @ tab CR is removed; "'quoted'" stays."""
+    for row_number, values in rows:
+        if "'" in map(_first_char, values):
+            values = [cell_restore(value) for value in values]
+        yield row_number, values
 
 
 def _csv_records(reader) -> Iterator[tuple[int, list[str]]]:

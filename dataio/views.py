@@ -35,10 +35,18 @@ UNDOABLE = (ImportStatus.COMPLETED, ImportStatus.PARTIAL)
 # --- imports --------------------------------------------------------------
 
 def _import_list_page(request, form, status: int = 200):
+    # Offer only the types this role may import (Staff: stock counts), the first by default.
+    allowed = [(value, label) for value, label in ImportType.choices
+               if request.user.has_perm(import_type_permission(value))]
+    if allowed:
+        form.fields["type"].choices = allowed
+        if not form.is_bound and form.initial.get("type", form.fields["type"].initial) not in dict(allowed):
+            form.initial["type"] = allowed[0][0]
+    allowed_types = {value for value, _label in allowed}
     context = {
         "form": form,
         "jobs": import_job_list(user=request.user)[:RECENT_IMPORTS],
-        "templates": _template_links(),
+        "templates": [link for link in _template_links() if link["type"] in allowed_types],
     }
     return render(request, "dataio/import_list.html", context, status=status)
 
@@ -87,6 +95,11 @@ def import_list_view(request):
         else:
             if job.status == ImportStatus.FAILED:
                 messages.error(request, "The file has problems (listed below by row): fix them and upload it again.")
+            elif job.status == ImportStatus.VALIDATED and job.counts.get("error"):
+                bad = job.counts["error"]
+                messages.warning(request, f"The file was checked: {bad} row{'s have' if bad > 1 else ' has'} problems "
+                                          f"(listed below). Fix the file and upload it again, or process it "
+                                          f"skipping bad rows.")
             elif job.status == ImportStatus.VALIDATED:
                 messages.success(request, "The file was checked. Look at the preview, then process it.")
             return redirect("dataio:import_detail", import_id=job.pk)
@@ -127,12 +140,16 @@ def _undo_days() -> int:
 
 
 def _preview_columns(job: ImportJob) -> list[str]:
+    from dataio.columns import IMPORT_COLUMNS
+
     columns: list[str] = []
     for item in job.preview or []:
         for name in (item.get("values") or {}) if isinstance(item, dict) else ():
             if name not in columns:
                 columns.append(name)
-    return columns
+    # In the order of the type's columns (as in the templates and exports), others after.
+    order = {column.name: index for index, column in enumerate(IMPORT_COLUMNS.get(job.type, []))}
+    return sorted(columns, key=lambda name: order.get(name, len(order)))
 
 
 @permission_required("dataio.view_importjob", raise_exception=True)

@@ -6,6 +6,7 @@ type with prices or costs also inventory.view_prices (see dataio.selectors_expor
 whose jobs each user sees).
 """
 from django.contrib import messages
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -109,6 +110,7 @@ def export_list_view(request):
         "filter_form": filter_form,
         "page_obj": _jobs_page(request),
         "can_export": request.user.has_perm(EXPORT_PERM),
+        "retention_days": settings.EXPORT_RETENTION_DAYS,
     }
     if request.htmx and request.method == "GET" and not request.htmx.history_restore_request:
         template = "dataio/export_list.html#export-jobs"

@@ -478,3 +478,37 @@ def test_table_read_xlsx_declared_size_lie_caps_bytes_read():
             stream.read()
     refusal = _refused(lying, "lying.xlsx")
     assert "damaged" in refusal.message
+
+
+# --- neutralised cells ------------------------------------------------------
+
+def test_table_read_csv_restores_neutralised_text_cells():
+    data = ("sku,name,phone,notes\r\n"
+            "\"'-Sale-\",\"'=SUM(A1)\",\"'+44 20 7946 0000\",\"'@home\"\r\n"
+            "\"'\tTabbed\",\"'\rReturn\",'quoted',it's\r\n").encode()
+    header, rows, _ = _read(data)
+    assert header == ["sku", "name", "phone", "notes"]
+    assert rows == [
+        (2, ["-Sale-", "=SUM(A1)", "+44 20 7946 0000", "@home"]),
+        (3, ["\tTabbed", "\rReturn", "'quoted'", "it's"]),
+    ]
+
+
+def test_table_read_csv_restores_what_the_csv_writer_neutralised():
+    from dataio.writers import csv_write
+
+    values = ["=1+2", "+44 20 7946 0000", "-Sale-", "@cmd", "\tTab", "'kept", "plain", "''=double"]
+    buffer = io.BytesIO()
+    csv_write(file=buffer, header=["name"], kinds=["text"], chunks=[[(value,) for value in values]])
+    _header, rows, _ = _read(buffer.getvalue())
+    assert [row[1][0] for row in rows] == values
+
+
+@pytest.mark.parametrize("file_name, data", [
+    ("f.json", b'[{"name": "\'=1+2"}]'),
+    ("f.xlsx", None),
+])
+def test_table_read_leaves_apostrophes_alone_outside_csv(file_name, data):
+    data = data if data is not None else _xlsx([["name"], ["'=1+2"]])
+    _header, rows, _ = _read(data, file_name)
+    assert rows == [(2, ["'=1+2"])]

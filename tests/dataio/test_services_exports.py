@@ -148,7 +148,8 @@ def test_export_job_run_products_rows_read_back_as_the_stored_values(catalogue):
         "active": True, "product_active": True, "track_inventory": True,
     }
     assert rows["TEE-L"]["active"] == "false"
-    assert rows["MUG-1"]["product"] == "'=HYPERLINK(1)"  # neutralised in CSV
+    assert rows["MUG-1"]["product"] == "=HYPERLINK(1)"  # neutralised in the file, restored when read
+    assert b"'=HYPERLINK(1)" in _content(job)
     assert rows["MUG-1"]["category"] == "Clothing" and rows["MUG-1"]["attributes"] == ""
 
 

@@ -11,7 +11,6 @@ from dataio.services.imports import (
     import_job_create,
     import_job_process,
     import_job_undo,
-    import_job_validate,
     import_jobs_recover,
 )
 from inventory.models import Variant

@@ -6,6 +6,13 @@ Skipping bad rows, each batch of IMPORT_BATCH_ROWS is its own transaction with t
 All or nothing, the one transaction dies with the worker: nothing is written. Either
 way `import_jobs_recover` then finds the job without a live worker and fails it, saying
 it was interrupted and what was written.
+
+Nothing here depends on timing. The test holds a row lock on the stock level of a row in
+the middle of batch BLOCKED_BATCH, so the worker always stops there, waiting for the
+lock, with exactly the batches before it done; it is killed while it waits. Only once
+the killed worker's database sessions have ended (each has then committed or rolled
+back whatever it was doing) are the job and its movements read. The worker consumes a
+queue of its own, named after a random token, and its broker keys are removed afterwards.
 """
 import os
 import signal
@@ -16,6 +23,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings as django_settings
@@ -38,7 +46,11 @@ pytestmark = [
 
 ROWS = 60_000
 BATCH = 5_000
-WAIT_SECONDS = 120
+BLOCKED_BATCH = 6  # 0-based: the worker stops inside the seventh batch
+WRITTEN = BLOCKED_BATCH * BATCH  # rows of the batches before it
+BLOCKED_SKU = f"W-{WRITTEN + BATCH // 2:06d}"  # a row in the middle of that batch
+# Generous bounds for a loaded machine: they only cut short a test that is already failing.
+WAIT_SECONDS = 300
 
 
 @pytest.fixture
@@ -57,6 +69,7 @@ def redis_url() -> str:
 def worker(redis_url):
     token = uuid.uuid4().hex[:12]
     queue = f"test-import-{token}"
+    app_name = queue  # the worker's PostgreSQL sessions carry it (libpq reads PGAPPNAME)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -67,6 +80,7 @@ def worker(redis_url):
         "CONN_MAX_AGE": "0",
         "IMPORT_BATCH_ROWS": str(BATCH),
         "PYTHONUNBUFFERED": "1",
+        "PGAPPNAME": app_name,
     }
     log = tempfile.NamedTemporaryFile(prefix="celery-import-", suffix=".log", delete=False)
     process = subprocess.Popen(
@@ -87,9 +101,53 @@ def worker(redis_url):
             process.wait(timeout=10)
         log.close()
         os.unlink(log.name)
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match=f"*{token}*"):
-            client.delete(key)
+        _broker_forget(redis.Redis.from_url(redis_url), token)
+
+
+def _broker_forget(client: redis.Redis, token: str) -> None:
+    """Remove the test queue's keys and the killed task's unacknowledged message (kept by
+    acks_late under the shared "unacked" keys), so nothing is ever redelivered later."""
+    for key in client.scan_iter(match=f"*{token}*"):
+        client.delete(key)
+    for tag, payload in client.hscan_iter("unacked"):
+        if token.encode() in payload:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+
+
+@pytest.fixture
+def level_lock():
+    """A second database session that can hold a row lock on a stock level until released."""
+    session = psycopg.connect(_database_url())
+
+    def take(sku: str) -> None:
+        locked = session.execute(
+            f'SELECT 1 FROM "{StockLevel._meta.db_table}" WHERE "variant_id" = '
+            f'(SELECT "id" FROM "{Variant._meta.db_table}" WHERE "sku" = %s) FOR UPDATE', [sku]).fetchall()
+        assert locked == [(1,)], f"no stock level of {sku} to lock"
+
+    def release() -> None:
+        session.rollback()
+
+    try:
+        yield take, release
+    finally:
+        session.close()
+
+
+def _sessions(app_name: str) -> list[tuple]:
+    """The worker's live database sessions: (pid, wait_event_type, state)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid, wait_event_type, state FROM pg_stat_activity WHERE application_name = %s",
+                       [app_name])
+        return cursor.fetchall()
+
+
+def _wait(condition, what: str, output, seconds: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} after {seconds} s; worker log:\n{output()}"
+        time.sleep(0.05)
 
 
 def _holders() -> list[tuple]:
@@ -110,48 +168,52 @@ def _count_sheet(default_location) -> bytes:
 
 @pytest.mark.parametrize("on_error", ["skip", "rollback"])
 def test_import_process_task_killed_mid_import_keeps_whole_batches_and_recovery_says_so(
-        on_error, default_location, worker, redis_url, settings):
+        on_error, default_location, worker, level_lock, redis_url, settings):
     queue, process, output = worker
+    take_lock, release_lock = level_lock
     job = import_job_validate(job=import_job_create(data=_count_sheet(default_location), file_name="count.csv",
                                                     type="stock_counts", mode="UPSERT"))
     assert job.status == ImportStatus.VALIDATED and job.row_count == ROWS
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IN_PROGRESS, on_error=on_error,
                                                started_at=timezone.now())
+    take_lock(BLOCKED_SKU)
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = redis_url
     with celery_app.connection_for_write(redis_url) as broker:
         import_process_task.apply_async(args=[job.pk], queue=queue, connection=broker)
 
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        job.refresh_from_db()
-        if 0 < job.rows_done < ROWS:
-            break
-        assert job.status == ImportStatus.IN_PROGRESS, f"finished before it could be killed: {job.status}\n{output()}"
+    def waiting_for_the_lock() -> bool:
         assert process.poll() is None, f"the worker exited ({process.returncode}):\n{output()}"
-        assert time.monotonic() < deadline, f"no progress after {WAIT_SECONDS} s; worker log:\n{output()}"
-        time.sleep(0.05)
+        job.refresh_from_db()
+        assert job.status == ImportStatus.IN_PROGRESS, f"the import ended unexpectedly: {job.status}\n{output()}"
+        return any(wait == "Lock" for _pid, wait, _state in _sessions(queue))
+
+    _wait(waiting_for_the_lock, f"the worker is not waiting at batch {BLOCKED_BATCH + 1}", output)
+    job.refresh_from_db()
+    assert job.rows_done == WRITTEN  # the batches before the blocked one, and no more
+
     os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
+    process.wait(timeout=30)
+    release_lock()
+    # A killed client's session ends when PostgreSQL notices (at once when idle, after the
+    # statement when busy); its open transaction is rolled back and its locks are freed.
+    _wait(lambda: not _sessions(queue), f"the killed worker's sessions are still there: {_sessions(queue)}", output)
 
     job.refresh_from_db()
     written = StockMovement.objects.filter(import_job=job).count()
+    assert job.status == ImportStatus.IN_PROGRESS and job.rows_done == WRITTEN
     if on_error == "skip":
-        assert written == job.rows_done and written % BATCH == 0 and 0 < written < ROWS
+        assert written == WRITTEN  # whole batches only: none of the blocked batch's rows
+        assert not StockMovement.objects.filter(import_job=job, variant__sku__gte=f"W-{WRITTEN:06d}").exists()
     else:
         assert written == 0
-    assert job.status == ImportStatus.IN_PROGRESS
 
-    # The killed worker's connection (and with it the job's lock) goes away shortly.
-    deadline = time.monotonic() + 30
-    while not import_jobs_recover(stale_after=timedelta(0)):
-        assert time.monotonic() < deadline, f"the job still looks like it has a live worker: {_holders()}"
-        time.sleep(0.25)
+    assert import_jobs_recover(stale_after=timedelta(0)) == 1, f"the job still looks like it has a live worker: {_holders()}"
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and job.error.startswith("Interrupted")
     if on_error == "skip":
-        assert f"The first {written:,} of {ROWS:,} rows were written" in job.error
+        assert f"The first {WRITTEN:,} of {ROWS:,} rows were written" in job.error
     else:
         assert "nothing was written" in job.error
     assert StockMovement.objects.filter(import_job=job).count() == written

@@ -20,6 +20,7 @@ def _csv(name: str, text: str) -> dict:
 def _upload(page, name: str, text: str) -> None:
     from playwright.sync_api import expect
 
+    page.locator("nav summary", has_text="Data").click()  # the Data menu holds Import, Export, Bulk update
     page.get_by_role("link", name="Import", exact=True).click()
     expect(page.get_by_role("heading", name="Imports", exact=True)).to_be_visible()
     page.locator("input[type=file][name=file]").set_input_files(_csv(name, text))
