@@ -325,7 +325,7 @@ def _record(case: str, rows: int, seconds: float, *, copy_rate: float | None, di
 
 
 def import_products() -> Iterator[dict]:
-    from dataio.models import ImportJob
+    from dataio.models import ImportChange, ImportJob
     from inventory.models import Product, Variant
 
     rows = _env_rows("BENCH_IMPORT_ROWS", 100_000)
@@ -367,11 +367,11 @@ def import_products() -> Iterator[dict]:
         imports = _ours()
         if imports is None:
             return
-        tables_vacuum(Variant, Product, ImportJob)
+        tables_vacuum(Variant, Product, ImportJob, ImportChange)
         log(f"stockroom importer: {rows:,} rows, UPSERT into an empty catalogue")
         created = measure_ours(imports, fresh, rows, expect="create")
         yield _ours_record("stockroom_upsert_create", rows, created, copy_rate=copy_rate, die_best=die_best)
-        tables_vacuum(Variant, Product, ImportJob)
+        tables_vacuum(Variant, Product, ImportJob, ImportChange)
         log(f"stockroom importer: {rows:,} rows, UPSERT with every row changed")
         updated = measure_ours(imports, updates, rows, expect="update")
         yield _ours_record("stockroom_upsert_update", rows, updated, copy_rate=copy_rate, die_best=die_best)

@@ -37,9 +37,12 @@ class RowPlan:
         self.action = UNCHANGED
         self.values = values if values is not None else {}
         self.data: Any = None
-        self.errors: list[tuple[str, str]] = []
+        # An empty tuple until the first error (most rows have none: no list per row).
+        self.errors: list[tuple[str, str]] | tuple = ()
 
     def error(self, column: str, message: str) -> None:
+        if not self.errors:
+            self.errors = []
         self.errors.append((column, message))
         self.action = ERROR
 

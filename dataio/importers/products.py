@@ -14,8 +14,7 @@ from typing import Any
 from dataio.columns import attributes_parse
 from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, Importer, RowPlan, preview_values
 from dataio.importers.refs import CategoryIndex
-from dataio.importers.sql import changes_insert, json_value, money_value, rows_insert, rows_update, select_in
-from dataio.models import ImportChange
+from dataio.importers.sql import money_value, rows_insert, rows_update, select_in
 from inventory.models import Product, Variant
 
 PREVIEW_ROWS = 20
@@ -46,15 +45,13 @@ class _Group:
 
 class _Row:
     __slots__ = ("sku", "name", "category_id", "category_text", "description", "barcode", "attributes", "price", "cost",
-                 "active", "product_active", "track_inventory", "group", "variant_id", "variant_new", "variant_before",
-                 "variant_after", "product_create", "product_update")
+                 "active", "product_active", "track_inventory", "group", "variant_id", "variant_new", "product_create",
+                 "product_update")
 
     def __init__(self):
         self.group: _Group | None = None
         self.variant_id: int | None = None
-        self.variant_new: dict | tuple | None = None
-        self.variant_before: dict | None = None
-        self.variant_after: dict | None = None
+        self.variant_new: tuple | None = None
         self.product_create: dict | None = None
         self.product_update: tuple | None = None
 
@@ -79,13 +76,14 @@ class ProductsImporter(Importer):
 
     def plan(self, rows: list[tuple[int, list[str]]]) -> list[RowPlan]:
         plans, parsed = self._parse(rows)
-        self.duplicates(plans, [row.sku if plan.ok else None for plan, row in zip(plans, parsed)])
+        self.duplicates(plans, [row.sku if not plan.errors else None for plan, row in zip(plans, parsed)])
 
-        skus = [row.sku for plan, row in zip(plans, parsed) if plan.ok]
+        skus = [row.sku for plan, row in zip(plans, parsed) if not plan.errors]
         attribute_cache: dict[str, dict] = {}
         variants = {}
         for pk, sku, product_id, barcode, attributes, price, cost, active in select_in(
-            'SELECT "id", "sku", "product_id", "barcode", "attributes", "price", "cost", "active" '
+            # attributes as text: most variants share a few option sets, each parsed once
+            'SELECT "id", "sku", "product_id", "barcode", CAST("attributes" AS text), "price", "cost", "active" '
             'FROM "inventory_variant" WHERE "sku" {op}', skus,
         ):
             if isinstance(attributes, str):
@@ -95,7 +93,7 @@ class ProductsImporter(Importer):
         # Pass 1: the groups, their product-level details and the products they already have.
         groups: dict[tuple[str, int | None], _Group] = {}
         for plan, row in zip(plans, parsed):
-            if not plan.ok:
+            if plan.errors:
                 continue
             key = (row.name, row.category_id)
             group = groups.get(key)
@@ -103,11 +101,11 @@ class ProductsImporter(Importer):
                 group = groups[key] = _Group(plan.row, row.name, row.category_id)
             row.group = group
             self._group_details(plan, row, group)
-            if plan.ok and group.product_id is None and row.sku in variants:
+            if not plan.errors and group.product_id is None and row.sku in variants:
                 group.product_id = variants[row.sku][1]
 
         # Products: those the file's variants belong to, and those new variants' groups may name.
-        product_ids = {variants[row.sku][1] for plan, row in zip(plans, parsed) if plan.ok and row.sku in variants}
+        product_ids = {variants[row.sku][1] for plan, row in zip(plans, parsed) if not plan.errors and row.sku in variants}
         unnamed = {group.name for group in groups.values() if group.product_id is None}
         products = {}
         for record in select_in(
@@ -134,7 +132,7 @@ class ProductsImporter(Importer):
         claims: dict[int, _Group] = {}
         mode = self.mode
         for plan, row in zip(plans, parsed):
-            if not plan.ok:
+            if plan.errors:
                 continue
             group = row.group
             current = variants.get(row.sku)
@@ -167,6 +165,12 @@ class ProductsImporter(Importer):
         categories = CategoryIndex() if i_category is not None else None
         attribute_cache: dict[str, dict] = {}
         money, parse = self.money, self.parse
+        caches = self._caches
+        prices = caches.setdefault("price:money", {})
+        costs = caches.setdefault("cost:money", {})
+        flags = caches.setdefault("active", {})
+        # the three flag columns are the same kind: one cache of well-formed texts
+        caches["product_active"] = caches["track_inventory"] = flags
         plans, parsed = [], []
         for number, cells in rows:
             plan = RowPlan(number)
@@ -205,11 +209,32 @@ class ProductsImporter(Importer):
                         message = str(exc)
                         plan.error("attributes", message[0].upper() + message[1:] + ".")
                 row.attributes = attributes
-            row.price = money("price", cells[i_price], plan) if i_price is not None else None
-            row.cost = money("cost", cells[i_cost], plan) if i_cost is not None else None
-            row.active = parse("active", cells[i_active], plan) if i_active is not None else None
-            row.product_active = parse("product_active", cells[i_product_active], plan) if i_product_active is not None else None
-            row.track_inventory = parse("track_inventory", cells[i_track], plan) if i_track is not None else None
+            # The caches hold every text already parsed well; only new texts go the long way.
+            if i_price is not None:
+                text = cells[i_price]
+                row.price = prices[text] if text in prices else money("price", text, plan)
+            else:
+                row.price = None
+            if i_cost is not None:
+                text = cells[i_cost]
+                row.cost = costs[text] if text in costs else money("cost", text, plan)
+            else:
+                row.cost = None
+            if i_active is not None:
+                text = cells[i_active]
+                row.active = flags[text] if text in flags else parse("active", text, plan)
+            else:
+                row.active = None
+            if i_product_active is not None:
+                text = cells[i_product_active]
+                row.product_active = flags[text] if text in flags else parse("product_active", text, plan)
+            else:
+                row.product_active = None
+            if i_track is not None:
+                text = cells[i_track]
+                row.track_inventory = flags[text] if text in flags else parse("track_inventory", text, plan)
+            else:
+                row.track_inventory = None
             plans.append(plan)
             parsed.append(row)
         return plans, parsed
@@ -217,19 +242,29 @@ class ProductsImporter(Importer):
     def _group_details(self, plan: RowPlan, row: _Row, group: _Group) -> None:
         """The product's details come from the group's first row that gives them; a row
         giving them differently is an error naming that first row."""
-        for column, attribute, value in (
-            ("description", "description", row.description),
-            ("product_active", "active", row.product_active),
-            ("track_inventory", "track_inventory", row.track_inventory),
-        ):
-            if value is None:
-                continue
-            known = getattr(group, attribute)
-            if known is None:
-                setattr(group, attribute, value)
-            elif known != value:
-                plan.error(column, f'Differs from row {group.first_row} of the same product ("{group.name}"): '
-                                   f"a product's details must be the same on all its rows.")
+        value = row.description
+        if value is not None:
+            if group.description is None:
+                group.description = value
+            elif group.description != value:
+                self._group_differs(plan, "description", group)
+        value = row.product_active
+        if value is not None:
+            if group.active is None:
+                group.active = value
+            elif group.active != value:
+                self._group_differs(plan, "product_active", group)
+        value = row.track_inventory
+        if value is not None:
+            if group.track_inventory is None:
+                group.track_inventory = value
+            elif group.track_inventory != value:
+                self._group_differs(plan, "track_inventory", group)
+
+    @staticmethod
+    def _group_differs(plan: RowPlan, column: str, group: _Group) -> None:
+        plan.error(column, f'Differs from row {group.first_row} of the same product ("{group.name}"): '
+                           f"a product's details must be the same on all its rows.")
 
     def _product_changes(self, group: _Group, product: tuple) -> dict[str, Any]:
         _pk, name, category_id, description, active, track, _price, _cost = product
@@ -255,10 +290,7 @@ class ProductsImporter(Importer):
             changes = self._product_changes(row.group, product)
             if changes:
                 current = dict(zip(["id", *PRODUCT_FIELDS], product))
-                before = {field: json_value(current[field]) for field in changes}
-                after = {field: json_value(value) for field, value in changes.items()}
-                full = [changes.get(field, current[field]) for field in PRODUCT_FIELDS]
-                row.product_update = (pk, full, before, after)
+                row.product_update = (pk, [changes.get(field, current[field]) for field in PRODUCT_FIELDS])
             return True
         if claimed is not row.group:
             plan.error("product", f'SKU {row.sku} belongs to product "{product[1]}", which row {claimed.first_row} '
@@ -270,25 +302,23 @@ class ProductsImporter(Importer):
         pk, _product_id, barcode, attributes, price, cost, active = current
         if not self._claim(plan, row, product, claims):
             return
-        changes = {}
+        changed = False
         if row.barcode is not None and row.barcode != barcode:
-            changes["barcode"] = row.barcode
+            barcode, changed = row.barcode, True
         if row.attributes is not None and row.attributes != attributes:
-            changes["attributes"] = row.attributes
+            attributes, changed = row.attributes, True
         if row.price is not None and row.price != (price if price is not None else product[6]):
-            changes["price"] = row.price
+            price, changed = row.price, True
         if row.cost is not None and row.cost != (cost if cost is not None else product[7]):
-            changes["cost"] = row.cost
+            cost, changed = row.cost, True
         if row.active is not None and row.active != active:
-            changes["active"] = row.active
+            active, changed = row.active, True
         row.variant_id = pk
-        if changes:
-            values = {"barcode": barcode, "attributes": attributes, "price": price, "cost": cost, "active": active}
-            row.variant_before = {field: json_value(values[field]) for field in changes}
-            row.variant_after = {field: json_value(value) for field, value in changes.items()}
-            values.update(changes)
-            row.variant_new = [values[field] for field in VARIANT_FIELDS]
-        plan.action = UPDATE if (changes or row.product_update) else UNCHANGED
+        if changed:
+            # The variant's values after the import (VARIANT_FIELDS order); what they
+            # were is recorded from the table when the update is written.
+            row.variant_new = (barcode, attributes, price, cost, active)
+        plan.action = UPDATE if (changed or row.product_update) else UNCHANGED
         plan.data = row
 
     def _plan_create(self, plan: RowPlan, row: _Row, group: _Group, products: dict, claims: dict) -> None:
@@ -313,14 +343,16 @@ class ProductsImporter(Importer):
             base_price, base_cost = group.price, group.cost
         else:
             base_price, base_cost = group.price, group.cost
-        row.variant_new = {
-            "sku": row.sku,
-            "barcode": row.barcode or "",
-            "attributes": row.attributes or {},
-            "price": row.price if row.price is not None and row.price != base_price else None,
-            "cost": row.cost if row.cost is not None and row.cost != base_cost else None,
-            "active": row.active if row.active is not None else True,
-        }
+        price, cost = row.price, row.cost
+        # ("sku", *VARIANT_FIELDS): a price or cost equal to the product's is left to it
+        row.variant_new = (
+            row.sku,
+            row.barcode or "",
+            row.attributes or {},
+            price if price is not None and price != base_price else None,
+            cost if cost is not None and cost != base_cost else None,
+            row.active if row.active is not None else True,
+        )
         plan.action = CREATE
         plan.data = row
 
@@ -338,43 +370,32 @@ class ProductsImporter(Importer):
     # --- apply ------------------------------------------------------------
 
     def apply(self, plans: list[RowPlan]) -> None:
+        """Write one batch; the undo records (ImportChange) are kept by rows_insert and
+        rows_update, in this order: products created, products changed, variants created,
+        variants changed."""
         job_id = self.job_id
-        changes: list[tuple] = []
         creators = [plan for plan in plans if plan.action == CREATE and plan.data.product_create is not None]
         if creators:
-            ids = rows_insert(Product, PRODUCT_FIELDS, [[plan.data.product_create[f] for f in PRODUCT_FIELDS]
-                                                        for plan in creators])
+            ids = rows_insert(Product, PRODUCT_FIELDS,
+                              [[plan.data.product_create[f] for f in PRODUCT_FIELDS] for plan in creators],
+                              record=(job_id, "inventory.product", [plan.row for plan in creators]))
             for plan, pk in zip(creators, ids):
                 plan.data.group.product_id = pk
-                after = {field: json_value(plan.data.product_create[field]) for field in PRODUCT_FIELDS}
-                changes.append((job_id, plan.row, "inventory.product", pk, ImportChange.Action.CREATE, {}, after, None))
-        product_updates = [plan.data for plan in plans if plan.action in (CREATE, UPDATE) and plan.data.product_update]
+        product_updates = [plan for plan in plans if plan.action in (CREATE, UPDATE) and plan.data.product_update]
         if product_updates:
-            rows_update(Product, PRODUCT_FIELDS, [[row.product_update[0], *row.product_update[1]] for row in product_updates])
-        for plan in plans:
-            if plan.action in (CREATE, UPDATE) and plan.data.product_update:
-                pk, _full, before, after = plan.data.product_update
-                changes.append((job_id, plan.row, "inventory.product", pk, ImportChange.Action.UPDATE, before, after, None))
+            rows_update(Product, PRODUCT_FIELDS,
+                        [[plan.data.product_update[0], *plan.data.product_update[1]] for plan in product_updates],
+                        record=(job_id, "inventory.product", [plan.row for plan in product_updates]))
 
         created = [plan for plan in plans if plan.action == CREATE]
         if created:
-            fields = ["product_id", "sku", *VARIANT_FIELDS]
-            rows = []
-            for plan in created:
-                new = plan.data.variant_new
-                rows.append([plan.data.group.product_id, new["sku"], new["barcode"], new["attributes"], new["price"],
-                             new["cost"], new["active"]])
-            ids = rows_insert(Variant, fields, rows)
-            for plan, pk, values in zip(created, ids, rows):
-                after = {field: json_value(value) for field, value in zip(fields, values)}
-                changes.append((job_id, plan.row, "inventory.variant", pk, ImportChange.Action.CREATE, {}, after, None))
+            rows = [(plan.data.group.product_id, *plan.data.variant_new) for plan in created]
+            rows_insert(Variant, ["product_id", "sku", *VARIANT_FIELDS], rows,
+                        record=(job_id, "inventory.variant", [plan.row for plan in created]))
         updated = [plan for plan in plans if plan.action == UPDATE and plan.data.variant_new is not None]
         if updated:
-            rows_update(Variant, VARIANT_FIELDS, [[plan.data.variant_id, *plan.data.variant_new] for plan in updated])
-            for plan in updated:
-                changes.append((job_id, plan.row, "inventory.variant", plan.data.variant_id, ImportChange.Action.UPDATE,
-                                plan.data.variant_before, plan.data.variant_after, None))
-        changes_insert(changes)
+            rows_update(Variant, VARIANT_FIELDS, [(plan.data.variant_id, *plan.data.variant_new) for plan in updated],
+                        record=(job_id, "inventory.variant", [plan.row for plan in updated]))
 
 
 __all__ = ["ProductsImporter", "ERROR"]

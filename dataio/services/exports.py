@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.core.files.storage import default_storage
 from django.db import connections, transaction
 from django.db.models import Case, CharField, DecimalField, ExpressionWrapper, F, Q, TextField, Value, When
 from django.db.models.functions import Cast
+from django.db.models.expressions import Col
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
@@ -215,6 +217,15 @@ class ExportRows:
     chunks: Iterator[list[tuple] | ColumnChunk]
 
 
+def _decimal_places(places: int):
+    step = Decimal(1).scaleb(-places)
+
+    def convert(value, expression, connection):
+        return value if value is None else Decimal(value).quantize(step)
+
+    return convert
+
+
 def _chunks(values) -> Iterator[ColumnChunk]:
     """A values_list queryset read from a server-side cursor CHUNK_SIZE rows at a time, each
     chunk handed over column by column.
@@ -227,7 +238,15 @@ def _chunks(values) -> Iterator[ColumnChunk]:
     compiler = values.query.get_compiler(using=values.db)
     chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     results = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=CHUNK_SIZE)
-    converters = compiler.get_converters([select[0] for select in compiler.select[0:compiler.col_count]])
+    expressions = [select[0] for select in compiler.select[0:compiler.col_count]]
+    converters = compiler.get_converters(expressions)
+    for index, expression in enumerate(expressions):
+        # A computed amount (price × quantity) comes back from SQLite as a float turned
+        # Decimal ("27.2000000000000"); give it its field's places, as a column has.
+        places = getattr(expression.output_field, "decimal_places", None)
+        if places is not None and not isinstance(expression, Col) and connection.vendor == "sqlite":
+            existing, _ = converters.get(index, ([], expression))
+            converters[index] = ([*existing, _decimal_places(places)], expression)
     for rows in results:
         if converters:
             rows = list(compiler.apply_converters(rows, converters))

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -440,6 +441,7 @@ def small_catalogue(default_location):
         stock_adjust(variant=variant, location=default_location, quantity=2, type="RESTOCK", reason="Opening")
 
 @READ_AHEAD_DB
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the read-ahead thread is used on PostgreSQL only")
 @pytest.mark.parametrize("format", FileFormat.values)
 def test_export_job_run_reads_ahead_in_a_thread_outside_a_transaction(small_catalogue, media, format, monkeypatch):
     monkeypatch.setattr(exports, "CHUNK_SIZE", 1)  # one row a chunk: the thread hands over several
