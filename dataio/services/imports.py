@@ -514,9 +514,7 @@ def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
     created records are deleted when unchanged and nothing refers to them. What is left
     alone is listed.
     """
-    from inventory.locks import stock_levels_lock
-    from inventory.models import MovementType, StockMovement
-    from inventory.services.stock import _apply
+    from inventory.services.counts import stock_movements_reverse
 
     undone, left = 0, []
     with transaction.atomic():
@@ -529,25 +527,23 @@ def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
         changes = list(job.changes.order_by("-id").select_related("movement", "movement__variant", "movement__location"))
         if job.status == ImportStatus.FAILED and not changes:
             raise IllegalTransition("This import wrote nothing: there is nothing to undo.")
-        levels = stock_levels_lock(ids=[c.movement.level_id for c in changes if c.action == ImportChange.Action.STOCK])
-        reason = f"Undo of import {job.pk}"[:200]
-        for change in changes:
-            prefix = f"Row {change.row}: "
-            if change.action == ImportChange.Action.STOCK:
-                movement = change.movement
-                where = f"{movement.variant.sku} at {movement.location.code}"
-                level = levels[movement.level_id]
-                if StockMovement.objects.filter(level_id=movement.level_id, pk__gt=movement.pk).exists():
-                    left.append(f"{prefix}stock of {where} has moved since the import; left at {level.on_hand}.")
-                    continue
-                if movement.delta:
-                    if level.on_hand - movement.delta < level.reserved:
-                        left.append(f"{prefix}stock of {where} is reserved for open orders; left at {level.on_hand}.")
-                        continue
-                    _apply(level, delta=-movement.delta, type=MovementType.ADJUSTMENT, reason=reason, notes="",
-                           user=user, idempotency_key=None, import_job_id=job.pk)
+        stock_changes = [change for change in changes if change.action == ImportChange.Action.STOCK]
+        reversals = stock_movements_reverse(movements=[change.movement for change in stock_changes],
+                                            reason=f"Undo of import {job.pk}"[:200], user=user, import_job_id=job.pk)
+        for change, reversal in zip(stock_changes, reversals):
+            where = f"{change.movement.variant.sku} at {change.movement.location.code}"
+            if reversal.reversed:
                 undone += 1
+            elif reversal.why == "moved":
+                left.append(f"Row {change.row}: stock of {where} has moved since the import; "
+                            f"left at {reversal.level.on_hand}.")
+            else:
+                left.append(f"Row {change.row}: stock of {where} is reserved for open orders; "
+                            f"left at {reversal.level.on_hand}.")
+        for change in changes:
+            if change.action == ImportChange.Action.STOCK:
                 continue
+            prefix = f"Row {change.row}: "
             model = apps.get_model(change.model)
             obj = model.objects.filter(pk=change.object_id).first()
             if obj is None:

@@ -158,3 +158,47 @@ def _refuse(problems: list[dict]) -> None:
         f"{count} line{'s have' if count > 1 else ' has'} a problem; nothing was changed.",
         details={"lines": sorted(problems, key=lambda problem: problem["line"])},
     )
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """What stock_movements_reverse did with one movement: `reversed`, or left alone and why."""
+
+    movement: StockMovement
+    level: StockLevel
+    reversed: bool
+    why: str = ""  # "moved" (a later movement exists) or "reserved" (taking it back would cut into holds)
+
+
+def stock_movements_reverse(*, movements: list[StockMovement], reason: str, user=None,
+                            import_job_id: int | None = None) -> list[Reversal]:
+    """Take back what the movements did, each with one compensating ADJUSTMENT, unless its
+    level has moved since or the units are now reserved (then it is left alone).
+
+    Levels are locked in primary-key order first; run it inside the caller's transaction to
+    make the reversal part of a larger undo. Results come in the order given.
+    """
+    from django.db.models import Max
+
+    with transaction.atomic():
+        level_ids = {movement.level_id for movement in movements}
+        levels = stock_levels_lock(ids=level_ids)
+        latest = dict(
+            StockMovement.objects.filter(level_id__in=level_ids).order_by().values("level_id")
+            .annotate(last=Max("id")).values_list("level_id", "last")
+        )
+        results = []
+        for movement in movements:
+            level = levels[movement.level_id]
+            if latest.get(movement.level_id, movement.pk) > movement.pk:
+                results.append(Reversal(movement=movement, level=level, reversed=False, why="moved"))
+                continue
+            if movement.delta and level.on_hand - movement.delta < level.reserved:
+                results.append(Reversal(movement=movement, level=level, reversed=False, why="reserved"))
+                continue
+            if movement.delta:
+                compensation = _apply(level, delta=-movement.delta, type=MovementType.ADJUSTMENT, reason=reason,
+                                      notes="", user=user, idempotency_key=None, import_job_id=import_job_id)
+                latest[movement.level_id] = compensation.pk
+            results.append(Reversal(movement=movement, level=level, reversed=True))
+    return results

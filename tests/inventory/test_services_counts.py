@@ -62,3 +62,21 @@ def test_stock_count_bulk_below_reserved_is_refused(stocked):
                                                          "below that (it would be 3)."}]
     level.refresh_from_db()
     assert level.on_hand == 5
+
+
+def test_stock_movements_reverse_compensates_unless_moved_since_or_reserved(stocked):
+    from inventory.services import stock_adjust
+    from inventory.services.counts import stock_movements_reverse
+
+    plain, moved, held = stocked(10), stocked(10), stocked(10)
+    results = stock_count_bulk(lines=[_line(plain, 1, change=5), _line(moved, 2, change=5), _line(held, 3, change=5)])
+    stock_adjust(variant=moved.variant, location=moved.location, quantity=1, type="RESTOCK", reason="Later")
+    reservation_create(reference="hold", lines=[ReservationLineRequest(variant=held.variant, quantity=12)])
+
+    reversals = stock_movements_reverse(movements=[r.movement for r in results], reason="Undo")
+
+    assert [(r.reversed, r.why) for r in reversals] == [(True, ""), (False, "moved"), (False, "reserved")]
+    assert [StockLevel.objects.get(pk=level.pk).on_hand for level in (plain, moved, held)] == [10, 16, 15]
+    compensation = StockMovement.objects.filter(level=plain).latest("id")
+    assert (compensation.type, compensation.delta, compensation.reason) == ("ADJUSTMENT", -5, "Undo")
+    assert ledger_verify() == []
