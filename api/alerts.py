@@ -4,7 +4,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED
-from api.pagination import StandardPagination
+from api.pagination import paginated_response
 from api.permissions import CanViewStock
 from inventory.selectors import location_list, stock_alert_list
 
@@ -87,6 +87,4 @@ def stock_low_list_view(request):
     filters = query.validated_data
     alerts = stock_alert_list(q=filters.get("q", ""), location=filters.get("location"),
                               critical_only=filters["critical"])
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(alerts, request)
-    return paginator.get_paginated_response(StockAlertRowSerializer(page, many=True).data)
+    return paginated_response(request, alerts, StockAlertRowSerializer)

@@ -15,7 +15,7 @@ from rest_framework.decorators import api_view, parser_classes, permission_class
 from rest_framework.response import Response
 
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
-from api.pagination import StandardPagination
+from api.pagination import paginated_response
 from api.permissions import HasDjangoPermission, ReadWritePermission
 from api.serializers import ErrorSerializer
 from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat
@@ -140,9 +140,8 @@ def export_list_view(request):
         data = serializer.validated_data
         job = export_job_create(type=data["type"], format=data["format"], filters=data["filters"], user=request.user)
         return _job_response(request, job, status_code=status.HTTP_201_CREATED)
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(export_job_list(user=request.user), request)
-    return paginator.get_paginated_response(ExportJobSerializer(page, many=True, context={"request": request}).data)
+    return paginated_response(request, export_job_list(user=request.user), ExportJobSerializer,
+                              context={"request": request})
 
 
 @extend_schema(

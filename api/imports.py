@@ -24,7 +24,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
-from api.pagination import StandardPagination
+from api.pagination import paginated_response
 from api.serializers import ErrorSerializer
 from dataio.forms_imports import import_type_permission
 from dataio.models import ImportJob, ImportMode, ImportType, OnError
@@ -193,9 +193,7 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="The job is not in a sta
 @parser_classes([MultiPartParser, FormParser])
 def import_list_view(request):
     if request.method == "GET":
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(import_job_list(user=request.user), request)
-        return paginator.get_paginated_response(ImportJobSerializer(page, many=True).data)
+        return paginated_response(request, import_job_list(user=request.user), ImportJobSerializer)
 
     from dataio.services.imports import import_job_create, import_job_validate
 

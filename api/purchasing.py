@@ -16,7 +16,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
-from api.pagination import StandardPagination
+from api.pagination import paginated_response
 from api.permissions import PRICES_PERM, HasDjangoPermission, ReadWritePermission
 from api.serializers import ErrorSerializer, IllegalTransitionSerializer, StatusChoiceField, WholeNumberField
 from core.exceptions import NotFound
@@ -372,9 +372,7 @@ def purchase_order_list_view(request):
     filters = query.validated_data
     orders = purchase_order_with_details(purchase_order_list(
         status=filters.get("status") or None, supplier_id=filters.get("supplier"), q=filters.get("q")))
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(orders, request)
-    return paginator.get_paginated_response(PurchaseOrderSerializer(page, many=True, context=_context(request)).data)
+    return paginated_response(request, orders, PurchaseOrderSerializer, context=_context(request))
 
 
 def _purchase_order_create(request) -> Response:

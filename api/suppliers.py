@@ -14,7 +14,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
-from api.pagination import StandardPagination
+from api.pagination import paginated_response
 from api.serializers import ErrorSerializer
 from core.exceptions import Conflict, NotFound
 from inventory.selectors import variant_get
@@ -241,10 +241,6 @@ def _context(request) -> dict:
     return {"show_prices": request.user.has_perm(PRICES_PERM)}
 
 
-def _paginated(request, queryset, serializer_class, *, context: dict | None = None) -> Response:
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(queryset, request)
-    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
 
 
 def _refuse_cost(request) -> None:
@@ -294,7 +290,7 @@ def supplier_list_view(request):
     query = SupplierListQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     suppliers = supplier_list(q=query.validated_data.get("q"), active=query.validated_data.get("active"))
-    return _paginated(request, suppliers, SupplierSerializer)
+    return paginated_response(request, suppliers, SupplierSerializer)
 
 
 @extend_schema(
@@ -383,7 +379,7 @@ def supplier_detail_view(request, supplier_id: int):
 def supplier_item_list_view(request, supplier_id: int):
     supplier = supplier_get(pk=supplier_id)
     if request.method == "GET":
-        return _paginated(request, supplier_items(supplier=supplier), SupplierItemSerializer,
+        return paginated_response(request, supplier_items(supplier=supplier), SupplierItemSerializer,
                           context=_context(request))
     serializer = SupplierItemCreateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)

@@ -13,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
-from api.pagination import StandardPagination
+from api.pagination import paginated_response
 from api.permissions import (
     PRICES_PERM,
     REFUND_PERM,
@@ -89,10 +89,6 @@ from orders.services import OrderLineRequest, checkout_create, sales_order_creat
 UNKNOWN_SKU = OpenApiResponse(ErrorSerializer, description="Unknown SKU.")
 
 
-def _paginated(request, queryset, serializer_class, *, context: dict | None = None) -> Response:
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(queryset, request)
-    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
 
 
 @extend_schema(
@@ -122,7 +118,7 @@ def stock_list_view(request):
         status=stock_status,
         sort=filters["sort"],
     )
-    return _paginated(request, levels, StockRowSerializer)
+    return paginated_response(request, levels, StockRowSerializer)
 
 
 @extend_schema(
@@ -307,7 +303,7 @@ def movement_list_view(request):
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
     )
-    return _paginated(request, movements, MovementSerializer)
+    return paginated_response(request, movements, MovementSerializer)
 
 
 @permission_required("inventory.view_stocklevel", raise_exception=True)
@@ -453,7 +449,7 @@ def reservation_list_view(request):
     query.is_valid(raise_exception=True)
     filters = query.validated_data
     reservations = reservation_list(status=filters.get("status"), reference=filters.get("reference"))
-    return _paginated(request, reservations, ReservationSerializer)
+    return paginated_response(request, reservations, ReservationSerializer)
 
 
 def _reservation_create(request) -> Response:
@@ -613,7 +609,7 @@ def order_list_view(request):
     query.is_valid(raise_exception=True)
     filters = query.validated_data
     orders = sales_order_with_details(sales_order_list(status=filters.get("status"), q=filters.get("search")))
-    return _paginated(request, orders, OrderSerializer, context=_order_context(request))
+    return paginated_response(request, orders, OrderSerializer, context=_order_context(request))
 
 
 def _order_create(request) -> Response:
