@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "purchasing",
     "orders",
     "dataio",
+    "backups",
     "api",
 ]
 
@@ -209,8 +210,14 @@ STATICFILES_DIRS = [
     ("vendor/pico", NODE_MODULES / "@picocss" / "pico" / "css"),
     ("vendor/swagger-ui", NODE_MODULES / "swagger-ui-dist"),
 ]
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Backup archives. A local folder by default; see the README for S3-compatible storage.
+    "backups": {
+        "BACKEND": os.environ.get("BACKUP_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": str(BACKUP_DIR)} if "BACKUP_STORAGE_BACKEND" not in os.environ else {},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -359,3 +366,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, (IMPORT_MAX_MB + 1) * 1024 * 1024)
 # The bulk stock update posts 5 fields per line, up to 500 lines (a few more are refused by the page).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 3_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# --- Backups ------------------------------------------------------------------
+# A key from `python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`;
+# when set, new backups are encrypted with it and restores need it.
+BACKUP_ENCRYPTION_KEY = os.environ.get("BACKUP_ENCRYPTION_KEY", "")
+BACKUP_RETENTION_DAILY = env_int("BACKUP_RETENTION_DAILY", 7)
+BACKUP_RETENTION_WEEKLY = env_int("BACKUP_RETENTION_WEEKLY", 4)
+BACKUP_RETENTION_MAX_DAYS = env_int("BACKUP_RETENTION_MAX_DAYS", 90)
