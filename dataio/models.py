@@ -162,7 +162,11 @@ class ImportChange(models.Model):
         UPDATE = "UPDATE", "Updated"
         STOCK = "STOCK", "Stock moved"
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    # Written only by the import that owns them, in its transaction; the (job, id) index
+    # below serves every lookup, and a database-level check per record would cost a
+    # large import about a second at commit.
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False,
+                            db_constraint=False)
     row = models.PositiveIntegerField()
     model = models.CharField(max_length=60)
     object_id = models.BigIntegerField()

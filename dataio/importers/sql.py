@@ -36,7 +36,7 @@ def select_in(sql: str, values: Sequence[Any], *, extra: Sequence[Any] = ()) -> 
         return []
     with connection.cursor() as cursor:
         if is_postgresql():
-            cursor.execute(sql.format(op="= ANY(%s)"), [*extra, values])
+            cursor.execute(*_any_of(sql, values, extra))
             return cursor.fetchall()
         result = []
         for start in range(0, len(values), SQLITE_CHUNK):
@@ -44,6 +44,23 @@ def select_in(sql: str, values: Sequence[Any], *, extra: Sequence[Any] = ()) -> 
             cursor.execute(sql.format(op=f"IN ({', '.join(['%s'] * len(chunk))})"), [*extra, *chunk])
             result.extend(cursor.fetchall())
         return result
+
+
+_SEPARATOR = "\x1f"  # the unit separator: no SKU, name or number holds it
+
+
+def _any_of(sql: str, values: list[Any], extra: Sequence[Any]) -> tuple[str, list[Any]]:
+    """The query and parameters for "column = ANY(values)" on PostgreSQL. Texts and whole
+    numbers travel as one joined string split by the server, which is several times
+    cheaper to send than an array of 100,000 separate values."""
+    if all(type(value) is str for value in values):
+        joined = _SEPARATOR.join(values)
+        # (an empty string would split into no values at all)
+        if joined and joined.count(_SEPARATOR) == len(values) - 1:
+            return sql.format(op="= ANY(string_to_array(%s, chr(31)))"), [*extra, joined]
+    elif all(type(value) is int for value in values):
+        return sql.format(op="= ANY(string_to_array(%s, ',')::bigint[])"), [*extra, ",".join(map(str, values))]
+    return sql.format(op="= ANY(%s)"), [*extra, values]
 
 
 def _db_value(value: Any) -> Any:
@@ -160,28 +177,50 @@ def rows_insert(model: type[models.Model], fields: list[str], rows: list[Sequenc
     pk_column = meta.pk.column
     columns = [meta.get_field(name).column for name in fields]
     extra_values = [now] * len(stamps) + [_db_value(field.get_default()) for field in defaults]
-    extra_columns = [meta.get_field(name).column for name in stamps] + [field.column for field in defaults]
+    extra_fields = [meta.get_field(name) for name in stamps] + defaults
+    extra_columns = [field.column for field in extra_fields]
+    json_at = _json_positions(model, fields)
+    if json_at:
+        memo: dict = {}
+        rows = [_with_json(row, json_at, memo) for row in rows]
     with connection.cursor() as cursor:
         ids = _ids_reserve(cursor, meta.db_table, pk_column, len(rows))
-        column_sql = ", ".join(quote(c) for c in [pk_column, *columns, *extra_columns])
-        json_at = _json_positions(model, fields)
-        with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+        if record is None:
+            column_sql = ", ".join(quote(c) for c in [pk_column, *columns, *extra_columns])
+            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                write = copy.write_row
+                for pk, row in zip(ids, rows):
+                    write((pk, *row, *extra_values))
+            return ids
+        # With undo records: the rows go to a temporary table of the same column types first,
+        # and both the table's rows and their records are made from it, each in one statement.
+        job_id, label, numbers = record
+        temp = f"_import_insert_{next(_temp_names)}"
+        column_sql = ", ".join(quote(c) for c in [pk_column, *columns])
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "
+            f"SELECT {column_sql}, 0::integer AS _import_row FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {temp} ({column_sql}, _import_row) FROM STDIN") as copy:
             write = copy.write_row
-            if json_at:
-                memo: dict = {}
-                rows = [_with_json(row, json_at, memo) for row in rows]
-            for pk, row in zip(ids, rows):
-                write((pk, *row, *extra_values))
-        if record is not None:
-            job_id, label, numbers = record
-            after = ", ".join(f"'{name}', {_json_sql(model, name, 't')}" for name in fields)
-            cursor.execute(
-                f"INSERT INTO {quote(ImportChange._meta.db_table)} ({_change_columns()}) "
-                f"SELECT %s, x.r, %s, t.{quote(pk_column)}, %s, '{{}}'::jsonb, jsonb_build_object({after}), NULL "
-                f"FROM unnest(%s::bigint[], %s::integer[]) WITH ORDINALITY AS x(id, r, n) "
-                f"JOIN {table} t ON t.{quote(pk_column)} = x.id ORDER BY x.n",
-                [job_id, label, ImportChange.Action.CREATE, ids, list(numbers)],
-            )
+            for pk, row, number in zip(ids, rows, numbers):
+                write((pk, *row, number))
+        extra_sql = "".join(f", {quote(c)}" for c in extra_columns)
+        # typed, so a default given as text (JSON, say) lands in its column as that type
+        extra_params = "".join(f", %s::{field.db_type(connection)}" for field in extra_fields)
+        cursor.execute(
+            f"INSERT INTO {table} ({column_sql}{extra_sql}) "
+            f"SELECT {column_sql}{extra_params} FROM {temp} ORDER BY {quote(pk_column)}",
+            extra_values,
+        )
+        after = ", ".join(f"'{name}', {_json_sql(model, name, 's')}" for name in fields)
+        cursor.execute(
+            f"INSERT INTO {quote(ImportChange._meta.db_table)} ({_change_columns()}) "
+            f"SELECT %s, s._import_row, %s, s.{quote(pk_column)}, %s, '{{}}'::jsonb, jsonb_build_object({after}), NULL "
+            f"FROM {temp} s ORDER BY s._import_row",
+            [job_id, label, ImportChange.Action.CREATE],
+        )
+        cursor.execute(f"DROP TABLE {temp}")
     return ids
 
 
