@@ -6,7 +6,7 @@ Environment: BENCH_SECONDS (default 10) per timed run, BENCH_THREADS (default 1,
 """
 import sys
 
-BENCHES = ["ledger_hot", "ledger_spread", "inventory_list", "reserve_hot", "webhook_throughput", "export_products", "import_products"]
+BENCHES = ["ledger_hot", "ledger_spread", "inventory_list", "reserve_hot", "webhook_throughput", "export_products", "import_products", "backup_restore"]
 
 
 def main(argv: list[str]) -> int:
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     database_ensure()
     django_setup()
 
-    from bench import exports, imports, inventory_list, ledger, reservations
+    from bench import backup_restore, exports, imports, inventory_list, ledger, reservations
 
     runners = {
         "ledger_hot": ledger.ledger_hot,
@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
         "webhook_throughput": reservations.webhook_throughput,
         "import_products": imports.import_products,
         "export_products": exports.export_products,
+        "backup_restore": backup_restore.backup_restore,
     }
     for name in names:
         log(f"running {name}: vacuuming first")

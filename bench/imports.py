@@ -20,6 +20,8 @@ the same bytes:
   UPSERT, all-or-nothing: first into an empty catalogue (creates products and variants),
   then a second file with every price and description changed (all updates). Validation
   is included in the time and also reported on its own.
+- `stockroom_undo_*`: undoing those two imports from their pages' service, newest first
+  (the updates get their old values back, then the created records are deleted).
 
 Each measurement prints one JSON line with rows, seconds, rows_per_s and the ratios to
 COPY and to the best django-import-export figure. Everything the benchmark creates
@@ -283,7 +285,7 @@ def measure_ours(imports, data: bytes, rows: int, *, expect: str) -> dict:
     if job.status != ImportStatus.COMPLETED:
         raise SystemExit(f"processing ended {job.status}: {job.error}")
     return {"seconds": finished - began, "validate_seconds": validated - began,
-            "process_seconds": finished - validated, "counts": counts}
+            "process_seconds": finished - validated, "counts": counts, "job": job}
 
 
 def _process(imports, job):
@@ -375,9 +377,27 @@ def import_products() -> Iterator[dict]:
         log(f"stockroom importer: {rows:,} rows, UPSERT with every row changed")
         updated = measure_ours(imports, updates, rows, expect="update")
         yield _ours_record("stockroom_upsert_update", rows, updated, copy_rate=copy_rate, die_best=die_best)
+        # Undo, newest first: the updates get their old values back, then the created
+        # variants and products are deleted.
+        for case, job in (("stockroom_undo_update", updated["job"]), ("stockroom_undo_create", created["job"])):
+            yield _undo_record(imports, case, job)
     finally:
         log("cleaning up")
         cleanup(categories=True)
+
+
+def _undo_record(imports, case: str, job) -> dict:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    log(f"stockroom importer: undo of import {job.pk}")
+    began = time.perf_counter()
+    result = imports.import_job_undo(job=job, user=user)
+    seconds = time.perf_counter() - began
+    if result.left_alone:
+        raise SystemExit(f"undo left {len(result.left_alone)} records alone: {result.left_alone[:3]}")
+    return {"bench": "import_products", "case": case, "records": result.undone, "seconds": round(seconds, 3),
+            "records_per_s": round(result.undone / seconds) if seconds else 0}
 
 
 def _ours_record(case: str, rows: int, timing: dict, *, copy_rate: float, die_best: float) -> dict:

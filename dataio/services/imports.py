@@ -33,19 +33,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
-from django.db.models import ProtectedError, Q, RestrictedError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.exceptions import Conflict, IllegalTransition, ValidationFailed
 from dataio.columns import IMPORT_COLUMNS
 from dataio.importers import IMPORTERS
 from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, RowErrors, RowPlan
-from dataio.importers.sql import json_value
 from dataio.models import ImportChange, ImportJob, ImportMode, ImportRowError, ImportStatus, ImportType, OnError
 from dataio.readers import FileRefused, table_read
 
@@ -485,27 +483,6 @@ def import_jobs_recover(*, stale_after: timedelta | None = None) -> int:
 
 # --- undo -------------------------------------------------------------------
 
-_MODEL_LABELS = {
-    "inventory.category": "Category",
-    "inventory.product": "Product",
-    "inventory.variant": "Variant",
-    "suppliers.supplier": "Supplier",
-    "suppliers.supplieritem": "Supplier item",
-}
-
-
-def _describe(label: str, obj) -> str:
-    if label == "inventory.variant":
-        return f"variant {obj.sku}"
-    if label == "suppliers.supplieritem":
-        return f"supplier item {obj.supplier.name} / {obj.variant.sku}"
-    return f"{_MODEL_LABELS.get(label, label).lower()} \"{obj}\""
-
-
-def _current(obj, field: str):
-    return json_value(getattr(obj, field))
-
-
 def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
     """Take back what an import did, in reverse order, in one transaction.
 
@@ -514,6 +491,7 @@ def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
     created records are deleted when unchanged and nothing refers to them. What is left
     alone is listed.
     """
+    from dataio.services.undo import records_undo
     from inventory.services.counts import stock_movements_reverse
 
     undone, left = 0, []
@@ -540,67 +518,14 @@ def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
             else:
                 left.append(f"Row {change.row}: stock of {where} is reserved for open orders; "
                             f"left at {reversal.level.on_hand}.")
-        for change in changes:
-            if change.action == ImportChange.Action.STOCK:
-                continue
-            prefix = f"Row {change.row}: "
-            model = apps.get_model(change.model)
-            obj = model.objects.filter(pk=change.object_id).first()
-            if obj is None:
-                left.append(f"{prefix}{_MODEL_LABELS.get(change.model, change.model).lower()} {change.object_id} "
-                            f"was deleted since the import.")
-                continue
-            if change.action == ImportChange.Action.UPDATE:
-                restored, kept = [], []
-                for field, value in change.after.items():
-                    if _current(obj, field) == value:
-                        setattr(obj, field, _restore(model, field, change.before.get(field)))
-                        restored.append(field)
-                    else:
-                        kept.append(field)
-                if restored:
-                    fields = [model._meta.get_field(f[:-3] if f.endswith("_id") else f).name for f in restored]
-                    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-                        fields.append("updated_at")
-                    obj.save(update_fields=fields)
-                    undone += 1
-                if kept:
-                    left.append(f"{prefix}{_describe(change.model, obj)}: {', '.join(kept)} changed since the import; "
-                                f"left as {'it is' if len(kept) == 1 else 'they are'}.")
-                continue
-            # CREATE
-            changed = [field for field, value in change.after.items() if _current(obj, field) != value]
-            if changed:
-                left.append(f"{prefix}{_describe(change.model, obj)} was changed since the import ({', '.join(changed)}); "
-                            f"not deleted.")
-                continue
-            if change.model == "suppliers.supplier" and obj.items.exists():
-                left.append(f"{prefix}{_describe(change.model, obj)} has supplier items now; not deleted.")
-                continue
-            description = _describe(change.model, obj)
-            try:
-                with transaction.atomic():
-                    obj.delete()
-            except (ProtectedError, RestrictedError, IntegrityError):
-                left.append(f"{prefix}{description} is in use (stock, orders or other records refer to it); not deleted.")
-                continue
-            undone += 1
+        records_undone, records_left = records_undo(changes=changes)
+        undone += records_undone
+        left.extend(records_left)
         job.status = ImportStatus.UNDONE
         job.undone_at = timezone.now()
         job.undone_by = user if getattr(user, "is_authenticated", False) else None
         job.save(update_fields=["status", "undone_at", "undone_by"])
     return ImportUndoResult(undone=undone, left_alone=left)
-
-
-def _restore(model, field: str, value):
-    from decimal import Decimal
-
-    if value is None:
-        return None
-    django_field = model._meta.get_field(field[:-3] if field.endswith("_id") else field)
-    if django_field.get_internal_type() == "DecimalField":
-        return Decimal(value)
-    return value
 
 
 # --- errors as CSV ------------------------------------------------------------

@@ -159,3 +159,38 @@ def test_import_job_undo_restores_products_and_lists_what_changed_since(shirts, 
     assert any("NEW-2 is in use" in line for line in result.left_alone)
     job.refresh_from_db()
     assert job.status == ImportStatus.UNDONE and job.undone_by == manager_user
+
+
+def test_import_job_undo_of_a_large_import_works_on_whole_sets(shirts, manager_user, django_capture_on_commit_callbacks,
+                                                              django_assert_max_num_queries):
+    """4,500 variants over several undo batches: the referenced one stays, the edited one
+    stays, price-only and price-and-barcode updates are restored, all in a bounded number
+    of statements (not several per record)."""
+    old_a = factories.VariantFactory(sku="OLD-A", price=Decimal("5.00"), barcode="a")
+    old_b = factories.VariantFactory(sku="OLD-B", price=Decimal("7.00"), barcode="b")
+    lines = [f"BIG-{n:05d},Big {n // 9},{n % 50}.25" for n in range(4500)]
+    lines += [f"OLD-A,{old_a.product.name},6.00,a", f"OLD-B,{old_b.product.name},8.00,bb"]
+    job = run(django_capture_on_commit_callbacks, csv_bytes("sku,product,price,barcode",
+                                                            *[line + ("," if line.startswith("BIG") else "")
+                                                              for line in lines]),
+              type="products", user=manager_user)
+    assert job.status == ImportStatus.COMPLETED, errors(job)
+    assert Variant.objects.filter(sku__startswith="BIG-").count() == 4500
+    factories.StockLevelFactory(variant=Variant.objects.get(sku="BIG-03000"))
+    Variant.objects.filter(sku="BIG-04000").update(barcode="relabelled")
+
+    # A statement or more per record would be 10,000+.
+    with django_assert_max_num_queries(60):
+        result = import_job_undo(job=job, user=manager_user)
+
+    assert set(Variant.objects.filter(sku__startswith="BIG-").values_list("sku", flat=True)) == {"BIG-03000", "BIG-04000"}
+    # Products go once their variants are gone; the two that keep a variant stay.
+    assert set(Product.objects.filter(name__startswith="Big ").values_list("name", flat=True)) == {"Big 333", "Big 444"}
+    old_a.refresh_from_db(), old_b.refresh_from_db()
+    assert (old_a.price, old_a.barcode) == (Decimal("5.00"), "a")
+    assert (old_b.price, old_b.barcode) == (Decimal("7.00"), "b")
+    assert result.undone == 4498 + 500 - 2 + 2
+    assert any("BIG-03000 is in use" in line for line in result.left_alone)
+    assert any("BIG-04000 was changed since the import (barcode)" in line for line in result.left_alone)
+    assert sum('"Big 333" is in use' in line or '"Big 444" is in use' in line for line in result.left_alone) == 2
+    assert not ImportChange.objects.filter(job=job).exclude(action="CREATE").filter(model="inventory.product").exists()
