@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from api import suppliers as supplier_views
 from api import imports as import_views
 from api import alerts, views
+from api import backups as backup_views
 from api import exports as export_views
 from api import purchasing as purchase_order_views
 
@@ -50,6 +51,12 @@ urlpatterns = [
          name="export_template"),
     path("exports/<int:export_id>/", export_views.export_detail_view, name="export_detail"),
     path("exports/<int:export_id>/download/", export_views.export_download_view, name="export_download"),
+    path("backups/", backup_views.backup_list_view, name="backup_list"),
+    path("backups/<int:backup_id>/", backup_views.backup_detail_view, name="backup_detail"),
+    path("backups/<int:backup_id>/download/", backup_views.backup_download_view, name="backup_download"),
+    path("backups/<int:backup_id>/verify/", backup_views.backup_verify_view, name="backup_verify"),
+    path("backups/<int:backup_id>/restore/", backup_views.backup_restore_view, name="backup_restore"),
+    path("restores/<int:run_id>/", backup_views.restore_detail_view, name="restore_detail"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
     path("docs/", views.api_docs_view, name="docs"),
 ]

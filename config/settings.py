@@ -289,6 +289,22 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 600.0,
         "options": {"expires": 590},
     },
+    # Records the scheduled backups whose time has come (BackupSchedule, edited on /backups/schedule/).
+    "backups-schedule-tick": {
+        "task": "backups.tasks.backup_schedule_tick_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Removes backups the BACKUP_RETENTION_* rules no longer keep.
+    "backups-retention": {
+        "task": "backups.tasks.backups_retention_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
+    # Restores the newest backup into a scratch database and checks it; emails Admins on failure.
+    "backups-drill": {
+        "task": "backups.tasks.backup_drill_task",
+        "schedule": crontab(hour=5, minute=30, day_of_week="sun"),
+    },
 }
 
 # --- REST framework -------------------------------------------------------
@@ -374,3 +390,13 @@ BACKUP_ENCRYPTION_KEY = os.environ.get("BACKUP_ENCRYPTION_KEY", "")
 BACKUP_RETENTION_DAILY = env_int("BACKUP_RETENTION_DAILY", 7)
 BACKUP_RETENTION_WEEKLY = env_int("BACKUP_RETENTION_WEEKLY", 4)
 BACKUP_RETENTION_MAX_DAYS = env_int("BACKUP_RETENTION_MAX_DAYS", 90)
+# Largest archive accepted by the restore upload page (written to a temporary file, then to the backups storage).
+BACKUP_UPLOAD_MAX_MB = env_int("BACKUP_UPLOAD_MAX_MB", 2048)
+# S3-compatible storage for backups (BACKUP_STORAGE_BACKEND=storages.backends.s3.S3Storage, with
+# django-storages[s3] installed): django-storages reads these settings; boto3 reads the credentials
+# (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) from the environment itself.
+if "BACKUP_STORAGE_BACKEND" in os.environ:
+    AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+    AWS_LOCATION = os.environ.get("AWS_LOCATION", "")

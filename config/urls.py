@@ -14,6 +14,7 @@ urlpatterns = [
     path("suppliers/", include("suppliers.urls")),
     path("purchase-orders/", include("purchasing.urls")),
     path("data/", include("dataio.urls")),
+    path("backups/", include("backups.urls")),
     path("webhooks/stripe/", stripe_webhook_view, name="stripe_webhook"),
     path("", include("core.urls")),
 ]

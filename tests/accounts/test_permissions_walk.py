@@ -39,6 +39,26 @@ MANAGER_ONLY = {
     "dataio:import_undo",
     "api:import_undo",
 }
+# Backups: the Admin role only. Managers and Staff get 403 on every page and endpoint.
+ADMIN_ONLY = {
+    "backups:backup_list",
+    "backups:restore_upload",
+    "backups:restore_detail",
+    "backups:restore_again",
+    "backups:schedule",
+    "backups:backup_detail",
+    "backups:backup_status",
+    "backups:backup_download",
+    "backups:backup_delete",
+    "backups:backup_verify",
+    "backups:backup_restore",
+    "api:backup_list",
+    "api:backup_detail",
+    "api:backup_download",
+    "api:backup_verify",
+    "api:backup_restore",
+    "api:restore_detail",
+}
 POST_ONLY = {
     "inventory:alert_reorder",
     "inventory:reorder_rule_delete",
@@ -55,6 +75,8 @@ POST_ONLY = {
     "accounts:logout",
     "api:import_process",
     "api:import_undo",
+    "api:backup_verify",
+    "api:backup_restore",
 }
 # POST-only endpoints that act on an existing object: an empty body is not bad input there.
 POST_ACTS = {
@@ -67,6 +89,9 @@ POST_ACTS = {
 
 # GETs that answer otherwise on the walk's objects: its export job is still PENDING.
 GET_ANSWERS = {"api:export_download": {409}}
+# What an Admin gets on the backups walk: its backup is still PENDING, so there is no file
+# to download, verify or restore yet (pages say so and go back to the backup's page).
+ADMIN_ANSWERS = {"api:backup_download": {409}, "api:backup_verify": {409}, "api:backup_restore": {409}}
 
 
 def _patterns(resolver=None, prefix="", namespace=""):
@@ -81,7 +106,8 @@ def _patterns(resolver=None, prefix="", namespace=""):
             yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
 
 
-def _url(name: str, route: str, level, order, reservation, item, purchase_order, export_job, import_job) -> str:
+def _url(name: str, route: str, level, order, reservation, item, purchase_order, export_job, import_job,
+         backup=None, restore_run=None) -> str:
     pk = reservation.pk if name.startswith("api:reservation") else level.pk
     route = route.replace("<str:sku>", level.variant.sku).replace("<int:pk>", str(pk))
     route = route.replace("<str:number>", order.number)
@@ -89,6 +115,8 @@ def _url(name: str, route: str, level, order, reservation, item, purchase_order,
     route = route.replace("<int:po_id>", str(purchase_order.pk))
     route = route.replace("<int:export_id>", str(export_job.pk)).replace("<int:import_id>", str(import_job.pk))
     route = route.replace("<slug:import_type>", "products").replace("<slug:fmt>", "csv")
+    if backup is not None:
+        route = route.replace("<int:backup_id>", str(backup.pk)).replace("<int:run_id>", str(restore_run.pk))
     assert "<" not in route, f"add a value for {route}"
     return "/" + route
 
@@ -98,6 +126,7 @@ def urls(stocked):
     from inventory.services import ReservationLineRequest, reservation_create
     from orders.services import OrderLineRequest, sales_order_create
     from purchasing.services import PurchaseLineRequest, purchase_order_create
+    from backups.models import Backup, RestoreRun
     from dataio.models import ExportJob, ImportJob
     from tests.factories import SupplierItemFactory
 
@@ -110,7 +139,10 @@ def urls(stocked):
                                            lines=[PurchaseLineRequest(variant=level.variant, quantity=3)])
     export_job = ExportJob.objects.create(type="stock", format="csv")
     import_job = ImportJob.objects.create(type="stock_counts", status="FAILED", error="walk")
-    return [(name, _url(name, route, level, order, reservation, item, purchase_order, export_job, import_job))
+    backup = Backup.objects.create(sections=["catalogue"])  # PENDING
+    restore_run = RestoreRun.objects.create(backup=backup, status="FAILED", error="walk")
+    return [(name, _url(name, route, level, order, reservation, item, purchase_order, export_job, import_job,
+                        backup, restore_run))
             for name, route in _patterns()]
 
 
@@ -141,10 +173,10 @@ def test_staff_gets_403_on_manager_pages_and_in_elsewhere(staff_client, urls):
             expected, response = {405}, staff_client.get(url)
         elif name in POST_ONLY:
             response = staff_client.post(url, {}, content_type="application/json")
-            expected = {403} if name in MANAGER_ONLY else {400}
+            expected = {403} if name in MANAGER_ONLY | ADMIN_ONLY else {400}
         else:
             response = staff_client.get(url)
-            expected = {403} if name in MANAGER_ONLY else GET_ANSWERS.get(name, {200, 302})
+            expected = {403} if name in MANAGER_ONLY | ADMIN_ONLY else GET_ANSWERS.get(name, {200, 302})
         assert response.status_code in expected, f"{name} {url} answered {response.status_code}"
 
 
@@ -152,7 +184,13 @@ def test_manager_reaches_every_page(manager_client, urls):
     for name, url in urls:
         if name == "accounts:logout":
             continue
-        if name == "stripe_webhook":
+        if name in ADMIN_ONLY:
+            if name in POST_ONLY:
+                response = manager_client.post(url, {}, content_type="application/json")
+            else:
+                response = manager_client.get(url)
+            assert response.status_code == 403, f"{name} {url} answered {response.status_code}"
+        elif name == "stripe_webhook":
             assert manager_client.get(url).status_code == 405
         elif name in POST_ONLY:
             response = manager_client.post(url, {}, content_type="application/json")
@@ -161,6 +199,20 @@ def test_manager_reaches_every_page(manager_client, urls):
         else:
             response = manager_client.get(url)
             assert response.status_code in GET_ANSWERS.get(name, {200, 302}), f"{name} {url} answered {response.status_code}"
+
+
+def test_admin_reaches_the_backups(admin_client, urls):
+    walked = 0
+    for name, url in urls:
+        if name not in ADMIN_ONLY:
+            continue
+        if name in POST_ONLY:
+            response = admin_client.post(url, {}, content_type="application/json")
+        else:
+            response = admin_client.get(url)
+        assert response.status_code in ADMIN_ANSWERS.get(name, {200, 302}), f"{name} {url} answered {response.status_code}"
+        walked += 1
+    assert walked == len(ADMIN_ONLY)
 
 
 def test_admin_site_is_for_admins_only(client, staff_user, manager_user, admin_user):

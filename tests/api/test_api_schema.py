@@ -58,6 +58,14 @@ OPERATIONS = {
     ("/api/v1/imports/{import_id}/process/", "post"): "import_process",
     ("/api/v1/imports/{import_id}/undo/", "post"): "import_undo",
     ("/api/v1/imports/{import_id}/errors/", "get"): "import_errors",
+    ("/api/v1/backups/", "get"): "backup_list",
+    ("/api/v1/backups/", "post"): "backup_create",
+    ("/api/v1/backups/{backup_id}/", "get"): "backup_detail",
+    ("/api/v1/backups/{backup_id}/", "delete"): "backup_delete",
+    ("/api/v1/backups/{backup_id}/download/", "get"): "backup_download",
+    ("/api/v1/backups/{backup_id}/verify/", "post"): "backup_verify",
+    ("/api/v1/backups/{backup_id}/restore/", "post"): "backup_restore",
+    ("/api/v1/restores/{run_id}/", "get"): "restore_detail",
 }
 
 
