@@ -63,7 +63,7 @@ def test_backup_verify_by_id_and_by_path(data, backup_dir):
 
     out, _ = _run("verify", str(backup.pk))
     assert "OK   inventory.variant.ndjson  3 rows, checksum OK" in out
-    assert out.strip().splitlines()[-1].startswith("Valid: OK")
+    assert out.strip().splitlines()[-1].startswith("OK: ")
 
     path = backup_dir / backup.file_name
     path.write_bytes(path.read_bytes()[:-100])
@@ -90,7 +90,7 @@ def test_backup_restore_dry_run_prints_the_report_and_changes_nothing(data, back
     assert lines[0].split() == ["MODEL", "CREATE", "UPDATE", "UNCHANGED", "CONFLICT"]
     variant_row = next(line for line in lines if line.startswith("inventory.variant "))
     assert variant_row.split() == ["inventory.variant", "0", "0", "2", "1"]
-    assert lines[-1].startswith("Dry run (nothing changed): Dry run:")
+    assert lines[-1].startswith("Dry run: ")
     assert Variant.objects.get(sku="CAP-Ö").attributes == {"brim": "flat"}
 
 
@@ -130,7 +130,7 @@ def test_backup_command_verify_exit_code_from_the_command_line(data, backup_dir,
     bad.write_bytes(good.read_bytes()[:-50])
 
     execute_from_command_line(["manage.py", "backup", "verify", str(good)])
-    assert "Valid: OK" in capsys.readouterr().out
+    assert "OK: " in capsys.readouterr().out
 
     with pytest.raises(SystemExit) as exit_status:
         execute_from_command_line(["manage.py", "backup", "verify", str(bad)])

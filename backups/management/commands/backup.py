@@ -80,7 +80,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{'OK ' if member.ok else 'BAD'}  {member.name}  {member.message}".rstrip())
         if not report.ok:
             raise CommandError(f"Invalid: {report.message}")
-        self.stdout.write(f"Valid: {report.message}" if report.message else "Valid.")
+        self.stdout.write(report.message or "Valid.")
 
     def _restore(self, options):
         from backups.errors import BackupInvalid
@@ -109,8 +109,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Ledger check: {'clean' if report.ledger_ok else 'MISMATCHES'}.")
         if not report.ok:
             raise CommandError(report.message or "The restore failed; nothing was changed.")
-        prefix = "Dry run (nothing changed)" if report.dry_run else "Restored"
-        self.stdout.write(f"{prefix}: {report.message}" if report.message else f"{prefix}.")
+        fallback = "Dry run: nothing changed." if report.dry_run else "Restored."
+        self.stdout.write(report.message or fallback)
 
     # --- helpers ------------------------------------------------------------------
 
