@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.core import mail
 
@@ -64,3 +66,32 @@ def test_low_stock_digest_send_caps_the_list(team, stocked, monkeypatch):
     assert "5 stock levels" in body
     assert "and 2 more" in body
     assert DIGEST_MAX_ROWS == 200
+
+
+def test_low_stock_digest_task_delivered_twice_sends_once(team, stocked):
+    stocked(0, threshold=5)
+    task_id = f"digest-{uuid.uuid4()}"
+
+    first = low_stock_digest_task.apply(task_id=task_id).get()
+    again = low_stock_digest_task.apply(task_id=task_id).get()
+
+    assert (first, again) == (2, 0)
+    assert len(mail.outbox) == 2
+
+
+def test_low_stock_digest_task_gives_its_claim_back_when_sending_fails(team, stocked, monkeypatch):
+    from django.core.cache import cache
+
+    stocked(0, threshold=5)
+    task_id = f"digest-{uuid.uuid4()}"
+
+    def refuse():
+        raise RuntimeError("mail server down")
+
+    monkeypatch.setattr("inventory.services.low_stock_digest_send", refuse)
+    with pytest.raises(RuntimeError):
+        low_stock_digest_task.apply(task_id=task_id, throw=True).get()
+    assert cache.get(f"low-stock-digest:{task_id}") is None
+    monkeypatch.undo()
+
+    assert low_stock_digest_task.apply(task_id=task_id).get() == 2
