@@ -412,13 +412,29 @@ def _check_receipt_key(key) -> str:
     return key
 
 
-def _receipt_replay(key: str, order: PurchaseOrder) -> ReceiptResult | None:
+def _receipt_replay(key: str, order: PurchaseOrder, lines: list[ReceiptLineRequest]) -> ReceiptResult | None:
+    """The receipt already made with this key, when the request is that receipt again; a
+    key reused for other lines or quantities is a conflict, never a silent no-op."""
     receipt = Receipt.objects.filter(idempotency_key=key).first()
     if receipt is None:
         return None
     if receipt.order_id != order.pk:
         raise Conflict("This idempotency key was already used for a receipt of another purchase order.",
                        field="idempotency_key")
+    stored = sorted(receipt.lines.values_list("line_id", "location_id", "quantity"))
+    default = None
+    asked = []
+    for request in lines:
+        if not isinstance(request.quantity, int) or isinstance(request.quantity, bool) or request.quantity <= 0:
+            continue
+        location = request.location
+        if location is None:
+            default = default or location_default()
+            location = default
+        asked.append((request.line_id, location.pk, request.quantity))
+    if sorted(asked) != stored:
+        raise Conflict("This idempotency key was already used for a receipt with other lines or quantities: "
+                       "use a new key for a new receipt.", field="idempotency_key")
     return ReceiptResult(receipt=receipt, order=PurchaseOrder.objects.get(pk=order.pk), replayed=True)
 
 
@@ -449,13 +465,13 @@ def purchase_order_receive(
     if not lines:
         raise ValidationFailed("Enter a received quantity for at least one line.", field="lines")
 
-    if (replay := _receipt_replay(key, order)) is not None:
+    if (replay := _receipt_replay(key, order, lines)) is not None:
         return replay
     try:
         with transaction.atomic():
             order = _lock_order(order)
             # A resubmission that waited on the lock finds the first one here.
-            if (replay := _receipt_replay(key, order)) is not None:
+            if (replay := _receipt_replay(key, order, lines)) is not None:
                 return replay
             if order.status not in RECEIVABLE:
                 when = ("it is closed" if order.status in (S.RECEIVED, S.CANCELLED)
@@ -544,7 +560,7 @@ def purchase_order_receive(
                                      to_status=order.status if order.status != from_status else "", user=user)
     except IntegrityError:
         # Lost a race on the same key: answer with the winner's receipt.
-        if (replay := _receipt_replay(key, order)) is None:
+        if (replay := _receipt_replay(key, order, lines)) is None:
             raise
         return replay
     return ReceiptResult(receipt=receipt, order=order)

@@ -590,9 +590,11 @@ def test_purchase_order_receive_same_key_twice_counts_once(shipped, default_loca
     assert Receipt.objects.count() == 1 and StockMovement.objects.count() == 1
     line_a.refresh_from_db()
     assert line_a.quantity_received == 5
-    # A replay answers with the first receipt even when the body differs.
-    assert receive(order, {line_a.pk: 2}, key="delivery-1").receipt.pk == first.receipt.pk
-    assert _on_hand(line_a.variant) == 5
+    # The same key with other quantities is refused, not taken for the first receipt.
+    with pytest.raises(Conflict) as caught:
+        receive(order, {line_a.pk: 2}, key="delivery-1")
+    assert caught.value.field == "idempotency_key" and "other lines or quantities" in caught.value.message
+    assert _on_hand(line_a.variant) == 5 and Receipt.objects.count() == 1
     assert ledger_verify() == []
 
 
