@@ -440,29 +440,48 @@ def _restore(*, source: Any, dry_run: bool, conflict: str | None, user) -> Resto
             if not dry_run:
                 auto_backup = backup_create(kind=BackupKind.AUTO, sections=verify.manifest["sections"], user=user)
             report = RestoreReport(dry_run=dry_run, conflict=conflict, ok=True, message="", auto_backup=auto_backup)
+            # A preview with a policy (or into an empty database) loads for real and rolls
+            # back, so it also says whether the ledger check and the database's own checks
+            # would pass; without a policy over data it can only compare rows.
+            apply = not dry_run or conflict is not None or not target_has_data(labels)
+            merged = conflict is not None and bool(target_has_data(labels)) if apply else False
             try:
                 with transaction.atomic():
-                    report.models = archive_load(reader, labels=labels, conflict=conflict, apply=not dry_run)
-                    if dry_run:
-                        transaction.set_rollback(True)
-                    else:
+                    report.models = archive_load(reader, labels=labels, conflict=conflict, apply=apply)
+                    if not dry_run:
                         restore_loader().reset_sequences([model_spec(label) for label in labels])
+                    if apply:
                         mismatches = ledger_verify()
                         report.ledger_ok = not mismatches
                         if mismatches:
-                            raise RestoreFailed(
-                                f"The ledger check failed after loading ({len(mismatches)} levels disagree with "
-                                f"their movements, e.g. {mismatches[0].describe()}); nothing was changed.",
-                                report=report)
+                            problem = (f"the ledger check fails after loading ({len(mismatches)} levels disagree "
+                                       f"with their movements, e.g. {mismatches[0].describe()})")
+                            if merged:
+                                problem += (". Stock has moved since this backup was taken, and a restore over "
+                                            "existing data keeps what the backup does not have; to get back "
+                                            "exactly the backup's data, restore it into an empty database")
+                            if not dry_run:
+                                raise RestoreFailed(problem[0].upper() + problem[1:] + "; nothing was changed.",
+                                                    report=report)
+                            report.ok = False
+                            report.message = f"A restore would fail: {problem}."
+                    if dry_run:
+                        if apply and connection.vendor == "postgresql":
+                            with connection.cursor() as cursor:  # the checks a commit would run, now
+                                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        transaction.set_rollback(True)
             except ApplicationError:
                 raise
             except Exception as error:
                 logger.exception("restore failed")
+                if dry_run:
+                    raise RestoreFailed(f"A restore would fail (nothing was changed): {error}", report=report) from error
                 raise RestoreFailed(f"The restore failed and was rolled back, nothing was changed: {error}",
                                     report=report) from error
     except ArchiveError as error:
         raise BackupInvalid(f"The backup did not pass verification: {error}") from error
-    report.message = _summary(report)
+    if report.ok:
+        report.message = _summary(report)
     return report
 
 

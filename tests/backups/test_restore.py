@@ -116,7 +116,8 @@ def test_backup_restore_dry_run_previews_and_changes_nothing(backup_dir):
     assert sorted(variants["conflicts"]) == sorted([data["tee"].pk, data["cap"].pk])
     assert report.models["purchasing.reorderrule"]["create"] == 1
     assert report.models["inventory.stockmovement"]["unchanged"] == 8
-    assert report.dry_run and report.auto_backup is None and report.ledger_ok is None
+    # With a policy the preview loads for real and rolls back, so it has checked the ledger too.
+    assert report.dry_run and report.auto_backup is None and report.ledger_ok is True and report.ok
     assert report.message.startswith("Dry run") and "2 rows conflict" in report.message
     assert not Backup.objects.filter(kind=BackupKind.AUTO).exists()
 
@@ -155,8 +156,15 @@ def test_backup_restore_rolls_back_when_the_ledger_check_fails(backup_dir):
     stock_adjust(variant=data["tee"], location=data["main"], quantity=3, type="RESTOCK", reason="Late delivery")
     Variant.objects.filter(sku="TEE-M").update(barcode="RENAMED")
     before = fingerprint()
-    with pytest.raises(RestoreFailed, match="ledger check failed"):
+    # The preview says so first, changing nothing.
+    preview = backup_restore(source=backup, dry_run=True, conflict="overwrite")
+    assert not preview.ok and preview.ledger_ok is False
+    assert preview.message.startswith("A restore would fail: the ledger check fails")
+    assert "restore it into an empty database" in preview.message
+    assert fingerprint() == before
+    with pytest.raises(RestoreFailed, match="ledger check fails") as caught:
         backup_restore(source=backup, dry_run=False, conflict="overwrite")
+    assert "Stock has moved since this backup was taken" in caught.value.message
     assert fingerprint() == before
     assert Variant.objects.get(sku="TEE-M").barcode == "RENAMED"
 
