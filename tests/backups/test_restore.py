@@ -291,3 +291,23 @@ def test_backup_restore_refuses_rows_whose_required_references_are_missing(backu
     assert "suppliers.supplieritem: 1 rows refer through variant_id to inventory.variant" in caught.value.message
     assert "Nothing was changed" in caught.value.message
     assert fingerprint() == before
+
+
+def test_backup_restore_preview_with_a_policy_foresees_a_unique_clash(backup_dir):
+    """A SKU the backup gives one id and the database another: rows are matched by id, so
+    the preview cannot see the clash by comparing; loading for real and rolling back does."""
+    data = populate()
+    backup = backup_create()
+    tee = data["tee"]
+    clone = Variant.objects.get(pk=tee.pk)
+    Variant.objects.filter(pk=tee.pk).update(sku="TEE-M-OLD")  # it has history: renamed, not deleted
+    clone.pk = None
+    clone.sku = "TEE-M"
+    clone.save()
+    before = fingerprint()
+
+    with pytest.raises(RestoreFailed, match="A restore would fail") as caught:
+        backup_restore(source=backup, dry_run=True, conflict="overwrite")
+
+    assert "TEE-M" in caught.value.message or "sku" in caught.value.message
+    assert fingerprint() == before
