@@ -169,6 +169,21 @@ def _csv_text_column(column: list) -> list:
     return column
 
 
+_FORMULA_BYTES = frozenset(start.encode() for start in FORMULA_STARTS)
+_QUOTE_BYTES = (b",", b'"', b"\r", b"\n")
+
+
+def csv_field_bytes(value: bytes) -> bytes:
+    """One text cell, UTF-8 encoded, as a CSV field: the rule of `_csv_text_column`
+    (neutralised and quoted, or quoted, or as it is). The characters it looks for are
+    ASCII, which never occur inside a multi-byte UTF-8 character."""
+    if value[:1] in _FORMULA_BYTES:
+        return b"\"'" + value.replace(b'"', b'""') + b'"'
+    if any(char in value for char in _QUOTE_BYTES):
+        return b'"' + value.replace(b'"', b'""') + b'"'
+    return value
+
+
 def _csv_other_column(column: list, kind: str) -> list:
     """Numbers and the text made from bools, dates and JSON: their text, blank for None.
     Only JSON text can hold a comma or a quote and need quoting."""
@@ -179,6 +194,29 @@ def _csv_other_column(column: list, kind: str) -> list:
     if kind == "json" and _CSV_QUOTE.search("".join(column)):
         return [_csv_quote(value) if _CSV_QUOTE.search(value) else value for value in column]
     return column
+
+
+def csv_head(header: Sequence[str]) -> bytes:
+    """The start of a CSV file: the byte order mark and the header line."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(header)
+    return BOM + buffer.getvalue().encode()
+
+
+def csv_lines_write(*, file: BinaryIO, header: Sequence[str], blocks: Iterable[tuple[int, bytes]],
+                    progress: Progress | None = None) -> int:
+    """Write a CSV file whose lines come ready made: `blocks` gives (number of rows, their
+    lines as UTF-8 bytes, each ending in CRLF). Returns how many rows were written."""
+    file.write(csv_head(header))
+    written = 0
+    for size, lines in blocks:
+        if not size:
+            continue
+        file.write(lines)
+        written += size
+        if progress is not None:
+            progress(written)
+    return written
 
 
 def csv_write(*, file: BinaryIO, header: Sequence[str], kinds: Sequence[str], chunks: Chunks,
@@ -192,9 +230,7 @@ def csv_write(*, file: BinaryIO, header: Sequence[str], kinds: Sequence[str], ch
     _kinds_check(header, kinds)
     converters = _text_converters(kinds)
     text_columns = frozenset(index for index, kind in enumerate(kinds) if kind == "text")
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(header)
-    file.write(BOM + buffer.getvalue().encode())
+    file.write(csv_head(header))
     written = 0
     for chunk in chunks:
         size = _chunk_size(chunk)
