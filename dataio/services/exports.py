@@ -522,10 +522,28 @@ def _products_csv_blocks(qs) -> Iterator[tuple[int, bytes]]:
         # Each chunk is fetched through libpq itself, in binary: the bytea values come as
         # they are, without psycopg building a row object for each.
         fetch = f"FETCH FORWARD {CHUNK_SIZE} FROM {name}".encode()
-        while True:
-            result = raw.pgconn.exec_params(fetch, None, result_format=pq.Format.BINARY)
-            if result.status != pq.ExecStatus.TUPLES_OK:
+        pgconn = raw.pgconn
+
+        def fetched():
+            """The answer to the FETCH sent last (read to its end, so the next can be sent)."""
+            result, extra = pgconn.get_result(), pgconn.get_result()
+            while extra is not None:
+                extra = pgconn.get_result()
+            if result is None or result.status != pq.ExecStatus.TUPLES_OK:
+                if result is None:
+                    raise psycopg.OperationalError(pgconn.get_error_message().decode(errors="replace"))
                 raise psycopg.errors.error_from_result(result, encoding="utf-8")
+            return result
+
+        # While Python turns one chunk into lines, the database reads the next: its FETCH is
+        # sent first, and its answer read before the chunk is handed on (whoever takes it
+        # may use the connection).
+        def send():
+            pgconn.send_query_params(fetch, None, result_format=pq.Format.BINARY)
+
+        send()
+        result = fetched()
+        while True:
             size = result.ntuples
             if not size:
                 break
@@ -533,7 +551,17 @@ def _products_csv_blocks(qs) -> Iterator[tuple[int, bytes]]:
             lines = [value(row, 0) for row in range(size)]
             odd = [value(row, 1) for row in range(size)]
             result.clear()
-            yield size, _products_csv_lines(lines, odd, cache)
+            more = size == CHUNK_SIZE
+            if more:
+                send()
+            try:
+                block = _products_csv_lines(lines, odd, cache)
+            finally:
+                if more:
+                    result = fetched()
+            yield size, block
+            if not more:
+                break
         raw.execute(f"CLOSE {name}")
 
 
