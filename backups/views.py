@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
@@ -220,19 +220,27 @@ def backup_restore_view(request, backup_id: int):
     form = RestoreForm(request.POST)
     status = 400
     if form.is_valid():
-        try:
-            run = restore_request(backup=backup, dry_run=form.dry_run, conflict=form.cleaned_data["conflict"],
-                                  user=request.user)
-        except ConflictPolicyRequired as exc:
-            form.add_error("conflict", exc.message)
-            status = POLICY_REQUIRED_STATUS
-        except ApplicationError as exc:
-            _form_error(form, exc)
-            status = exc.status_code
-        else:
-            messages.success(request, _run_started(run))
-            return redirect("backups:restore_detail", run_id=run.pk)
+        started, status = _restore_start(request, form, backup=backup)
+        if started is not None:
+            return started
     return _detail_page(request, backup, restore_form=form, status=status)
+
+
+def _restore_start(request, form, **source) -> tuple[HttpResponse | None, int]:
+    """Start the restore a valid form asks for, from `source` (backup=, upload= or
+    from_run=): the redirect to its page, or None and the status to answer with the error
+    put on the form."""
+    try:
+        run = restore_request(**source, dry_run=form.dry_run, conflict=form.cleaned_data["conflict"],
+                              user=request.user)
+    except ConflictPolicyRequired as exc:
+        form.add_error("conflict", exc.message)
+        return None, POLICY_REQUIRED_STATUS
+    except ApplicationError as exc:
+        _form_error(form, exc)
+        return None, exc.status_code
+    messages.success(request, _run_started(run))
+    return redirect("backups:restore_detail", run_id=run.pk), 200
 
 
 def _run_started(run: RestoreRun) -> str:
@@ -253,18 +261,9 @@ def restore_upload_view(request):
         form = RestoreUploadForm(request.POST, request.FILES)
         status = 400
         if form.is_valid():
-            try:
-                run = restore_request(upload=form.cleaned_data["file"], dry_run=form.dry_run,
-                                      conflict=form.cleaned_data["conflict"], user=request.user)
-            except ConflictPolicyRequired as exc:
-                form.add_error("conflict", exc.message)
-                status = POLICY_REQUIRED_STATUS
-            except ApplicationError as exc:
-                _form_error(form, exc)
-                status = exc.status_code
-            else:
-                messages.success(request, _run_started(run))
-                return redirect("backups:restore_detail", run_id=run.pk)
+            started, status = _restore_start(request, form, upload=form.cleaned_data["file"])
+            if started is not None:
+                return started
     context = {"form": form, "runs": restore_run_list().filter(backup__isnull=True)[:10]}
     return render(request, "backups/restore_upload.html", context, status=status)
 
@@ -315,18 +314,9 @@ def restore_again_view(request, run_id: int):
     form = RestoreForm(request.POST)
     status = 400
     if form.is_valid():
-        try:
-            run = restore_request(from_run=previous, dry_run=form.dry_run, conflict=form.cleaned_data["conflict"],
-                                  user=request.user)
-        except ConflictPolicyRequired as exc:
-            form.add_error("conflict", exc.message)
-            status = POLICY_REQUIRED_STATUS
-        except ApplicationError as exc:
-            _form_error(form, exc)
-            status = exc.status_code
-        else:
-            messages.success(request, _run_started(run))
-            return redirect("backups:restore_detail", run_id=run.pk)
+        started, status = _restore_start(request, form, from_run=previous)
+        if started is not None:
+            return started
     return render(request, "backups/restore_detail.html", _run_context(request, previous, form=form), status=status)
 
 

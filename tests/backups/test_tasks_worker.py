@@ -8,16 +8,9 @@ sent through Redis after commit; the worker takes the backup. The test watches t
 database until the backup is COMPLETED and then checks its file.
 """
 import datetime as dt
-import os
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
@@ -25,7 +18,7 @@ from backups.models import Backup, BackupKind, BackupStatus
 from backups.services.schedule import schedule_get
 from backups.tasks import backup_schedule_tick_task
 from tests.backups import backup_dir  # noqa: F401
-from tests.orders.test_tasks_expiry_worker import _database_url
+from tests.workers import celery_worker, redis_url_or_skip
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -40,58 +33,14 @@ WAIT_SECONDS = 120  # only cuts short a test that is already failing
 
 @pytest.fixture
 def redis_url() -> str:
-    url = django_settings.REDIS_URL
-    if not url:
-        pytest.skip("REDIS_URL is not set: the worker test needs a Redis broker")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at {url} does not answer: {exc}")
-    return url
+    return redis_url_or_skip()
 
 
 @pytest.fixture
 def worker(redis_url, backup_dir):
-    token = uuid.uuid4().hex[:12]
-    queue = f"test-backup-{token}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "DEBUG": "1",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CONN_MAX_AGE": "0",
-        "BACKUP_DIR": str(backup_dir),
-        "BACKUP_ENCRYPTION_KEY": "",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("BACKUP_STORAGE_BACKEND", None)
-    log = tempfile.NamedTemporaryFile(prefix="celery-backup-", suffix=".log", delete=False)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
-         "-n", f"{queue}@%h", "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-
-    def output() -> str:
-        with open(log.name, encoding="utf-8", errors="replace") as file:
-            return file.read()[-4000:]
-
-    try:
-        yield queue, process, output
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-        os.unlink(log.name)
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match=f"*{token}*"):
-            client.delete(key)
+    env = {"BACKUP_DIR": str(backup_dir), "BACKUP_ENCRYPTION_KEY": "", "BACKUP_STORAGE_BACKEND": None}
+    with celery_worker(redis_url, name="backup", env=env) as started:
+        yield started
 
 
 def test_backup_schedule_tick_task_scheduled_backup_is_taken_by_a_real_worker(worker, redis_url, backup_dir,

@@ -16,17 +16,11 @@ queue of its own, named after a random token, and its broker keys are removed af
 """
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 
 import psycopg
 import pytest
-import redis
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
@@ -36,7 +30,7 @@ from dataio.services.imports import import_job_create, import_job_validate, impo
 from dataio.tasks import import_process_task
 from inventory.models import Product, StockLevel, StockMovement, Variant
 from inventory.services import ledger_verify
-from tests.orders.test_tasks_expiry_worker import _database_url
+from tests.workers import celery_worker, database_url, redis_url_or_skip
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -55,70 +49,20 @@ WAIT_SECONDS = 300
 
 @pytest.fixture
 def redis_url() -> str:
-    url = django_settings.REDIS_URL
-    if not url:
-        pytest.skip("REDIS_URL is not set: the worker test needs a Redis broker")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis at {url} does not answer: {exc}")
-    return url
+    return redis_url_or_skip()
 
 
 @pytest.fixture
 def worker(redis_url):
-    token = uuid.uuid4().hex[:12]
-    queue = f"test-import-{token}"
-    app_name = queue  # the worker's PostgreSQL sessions carry it (libpq reads PGAPPNAME)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "DEBUG": "1",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CONN_MAX_AGE": "0",
-        "IMPORT_BATCH_ROWS": str(BATCH),
-        "PYTHONUNBUFFERED": "1",
-        "PGAPPNAME": app_name,
-    }
-    log = tempfile.NamedTemporaryFile(prefix="celery-import-", suffix=".log", delete=False)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
-         "-n", f"{queue}@%h", "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-
-    def output() -> str:
-        with open(log.name, encoding="utf-8", errors="replace") as file:
-            return file.read()[-4000:]
-
-    try:
-        yield queue, process, output
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
-        os.unlink(log.name)
-        _broker_forget(redis.Redis.from_url(redis_url), token)
-
-
-def _broker_forget(client: redis.Redis, token: str) -> None:
-    """Remove the test queue's keys and the killed task's unacknowledged message (kept by
-    acks_late under the shared "unacked" keys), so nothing is ever redelivered later."""
-    for key in client.scan_iter(match=f"*{token}*"):
-        client.delete(key)
-    for tag, payload in client.hscan_iter("unacked"):
-        if token.encode() in payload:
-            client.hdel("unacked", tag)
-            client.zrem("unacked_index", tag)
+    """The worker's queue name is also its PostgreSQL sessions' application name."""
+    with celery_worker(redis_url, name="import", env={"IMPORT_BATCH_ROWS": str(BATCH)}) as started:
+        yield started
 
 
 @pytest.fixture
 def level_lock():
     """A second database session that can hold a row lock on a stock level until released."""
-    session = psycopg.connect(_database_url())
+    session = psycopg.connect(database_url())
 
     def take(sku: str) -> None:
         locked = session.execute(
