@@ -2,10 +2,10 @@
 
 The view is thin: the services verify and apply. Answers, as Stripe reads them:
 200 when the event is applied, recorded as ignored/flagged, or already processed;
-400 when the request is not a genuine event (nothing is stored; Stripe will not fix it by
-retrying); 413 for an oversized body; 503 when webhooks are not configured; 500 when
-applying failed (the effect was rolled back and the failure noted on the event row), so
-Stripe delivers it again.
+400 when the request is not a genuine event, whatever its Stripe-Signature header or body
+holds (nothing is stored; Stripe will not fix it by retrying); 413 for an oversized body;
+503 when webhooks are not configured; 500 when applying failed (the effect was rolled back
+and the failure noted on the event row), so Stripe delivers it again.
 """
 import logging
 
@@ -50,10 +50,7 @@ def stripe_webhook_view(request):
         result = stripe_event_handle(event=event)
     except Exception as exc:
         logger.exception("Stripe event %s (%s) failed; Stripe will deliver it again", event["id"], event["type"])
-        try:
-            stripe_event_record_failure(event=event, error=exc)
-        except Exception:
-            logger.exception("Could not record the failure of Stripe event %s", event["id"])
+        stripe_event_record_failure(event=event, error=exc)  # never raises: logs what it cannot record
         return JsonResponse({"detail": "The event could not be applied; it will be retried."}, status=500)
 
     return JsonResponse({

@@ -9,6 +9,8 @@ Stripe's next delivery.
 Lock order: event row, order row, reservation, stock levels.
 """
 import json
+import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,8 +36,21 @@ from orders.services.orders import (
     sales_order_mark_paid,
 )
 
+logger = logging.getLogger(__name__)
+
 S = OrderStatus
 O = StripeEventOutcome
+
+# A timestamp and a few signatures (several v1 entries while a secret is rolled) fit in far less.
+MAX_SIGNATURE_HEADER = 4096
+_SIGNATURE_HEADER = re.compile(r"[\x20-\x7e]*")  # printable ASCII, as Stripe sends it
+# Stripe's events nest a few levels deep; far deeper is not one of them.
+MAX_EVENT_DEPTH = 64
+# What PostgreSQL cannot store in text or jsonb: NUL, and lone surrogates (no UTF-8 form;
+# a JSON surrogate pair is already one character once parsed).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Not part of a Stripe id or event type: control characters (C0, DEL, C1) and lone surrogates.
+_NOT_AN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -57,23 +72,65 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not JSON Stripe sends")
 
 
+def _signature_refused(reason: str) -> ValidationFailed:
+    return ValidationFailed(f"The Stripe-Signature header is not valid: {reason}", field="Stripe-Signature")
+
+
+def _storable_text(text: str) -> str:
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _storable_json(value, *, depth: int = 0):
+    """A copy of parsed JSON whose strings (keys and values) PostgreSQL can store: each NUL
+    and lone surrogate becomes U+FFFD. ValueError when nested deeper than MAX_EVENT_DEPTH."""
+    if isinstance(value, str):
+        return _storable_text(value)
+    if depth >= MAX_EVENT_DEPTH and isinstance(value, (dict, list)):
+        raise ValueError(f"nested deeper than {MAX_EVENT_DEPTH} levels")
+    if isinstance(value, dict):
+        return {_storable_text(str(key)): _storable_json(item, depth=depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable_json(item, depth=depth + 1) for item in value]
+    return value
+
+
 def stripe_event_verify(*, payload: bytes, signature: str | None) -> dict:
-    """Check the Stripe-Signature header and return the event; ValidationFailed otherwise."""
+    """Check the Stripe-Signature header and return the event; ValidationFailed otherwise.
+
+    Any malformed header (not printable ASCII, over MAX_SIGNATURE_HEADER characters, no
+    timestamp, no or wrong v1 signature, too old) is refused naming the Stripe-Signature field.
+    A genuine event is refused naming `id` or `type` when either holds a control character or
+    a lone surrogate: no Stripe id does, and NUL or a lone surrogate cannot be stored.
+
+    The rest of the event is kept as sent, except what PostgreSQL cannot store: in every
+    string of the payload, keys included, each NUL and each lone surrogate becomes U+FFFD
+    (the replacement character). The handlers see the same event that is stored.
+    """
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise ServiceUnavailable("Stripe webhooks are not configured: STRIPE_WEBHOOK_SECRET is not set.")
     if not signature:
         raise ValidationFailed("The Stripe-Signature header is missing.", field="Stripe-Signature")
+    if len(signature) > MAX_SIGNATURE_HEADER:
+        raise _signature_refused(f"it is longer than {MAX_SIGNATURE_HEADER} characters.")
+    if not _SIGNATURE_HEADER.fullmatch(signature):
+        raise _signature_refused("it holds characters other than printable ASCII.")
     try:
         text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("The body is not a JSON Stripe event.", field="body") from None
+    try:
         # The signature check construct_event makes, without its Event object: that one
         # fails with AttributeError on a signed body that is JSON but not an object.
         stripe.WebhookSignature.verify_header(text, signature, secret, settings.STRIPE_WEBHOOK_TOLERANCE)
-        event = json.loads(text, parse_constant=_refuse_constant)
     except stripe.SignatureVerificationError as exc:
-        raise ValidationFailed(f"The Stripe signature is not valid: {exc.user_message or exc}",
-                               field="Stripe-Signature") from None
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _signature_refused(str(exc.user_message or exc)) from None
+    except (TypeError, ValueError):
+        # Whatever the header holds, a signature that cannot be compared is a bad signature.
+        raise _signature_refused("its signatures cannot be compared.") from None
+    try:
+        event = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
         raise ValidationFailed("The body is not a JSON Stripe event.", field="body") from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise ValidationFailed("The event has no id or type.", field="body")
@@ -82,7 +139,14 @@ def stripe_event_verify(*, payload: bytes, signature: str | None) -> dict:
         raise ValidationFailed("The event has no data.object.", field="body")
     if not event["id"] or len(event["id"]) > 255 or len(event["type"]) > 100:
         raise ValidationFailed("The event id or type is malformed.", field="body")
-    return event
+    for field in ("id", "type"):
+        if _NOT_AN_ID.search(event[field]):
+            raise ValidationFailed(f"The event's {field} holds a control character or a lone surrogate; "
+                                   "no Stripe event does.", field=field)
+    try:
+        return _storable_json(event)
+    except ValueError as exc:
+        raise ValidationFailed(f"The event is {exc}; no Stripe event is.", field="body") from None
 
 
 # --- recording ------------------------------------------------------------
@@ -110,19 +174,43 @@ def stripe_event_handle(*, event: dict) -> EventResult:
     return EventResult(event=record)
 
 
+def _describe(error: Exception) -> str:
+    try:
+        return _storable_text(f"{error.__class__.__name__}: {error}")[:2000]
+    except Exception:  # an exception whose str() fails still names its class
+        return error.__class__.__name__
+
+
 def stripe_event_record_failure(*, event: dict, error: Exception) -> None:
-    """Note a delivery whose handler failed (its effect was rolled back); it stays unprocessed."""
-    with transaction.atomic():
-        StripeEvent.objects.bulk_create(
-            [StripeEvent(event_id=event["id"], type=event["type"], payload=event)], ignore_conflicts=True
-        )
-        record = StripeEvent.objects.select_for_update(of=("self",)).get(event_id=event["id"])
-        if record.processed_at is not None:
+    """Note a delivery whose handler failed (its effect was rolled back); it stays unprocessed.
+
+    Best effort, and never raises: it runs while the caller answers a failure already. An
+    event that cannot be stored (a missing or unstorable id or type, a payload that is not
+    JSON) or a database error is logged instead of recorded.
+    """
+    try:
+        event_id, event_type = event.get("id"), event.get("type")
+        storable = isinstance(event_id, str) and isinstance(event_type, str)
+        if not storable or _NOT_AN_ID.search(event_id + event_type):
+            logger.error("Stripe event failure not recorded: the event has no storable id or type")
             return
-        record.outcome = O.FAILED
-        record.message = f"{error.__class__.__name__}: {error}"[:2000]
-        record.attempts += 1
-        record.save(update_fields=["outcome", "message", "attempts"])
+        payload = _storable_json(event)
+        message = _describe(error)
+        with transaction.atomic():
+            StripeEvent.objects.bulk_create(
+                [StripeEvent(event_id=event_id[:255], type=event_type[:100], payload=payload)],
+                ignore_conflicts=True,
+            )
+            record = StripeEvent.objects.select_for_update(of=("self",)).get(event_id=event_id[:255])
+            if record.processed_at is not None:
+                return
+            record.outcome = O.FAILED
+            record.message = message
+            record.attempts += 1
+            record.save(update_fields=["outcome", "message", "attempts"])
+    except Exception:
+        event_id = event.get("id") if isinstance(event, dict) else None
+        logger.exception("Could not record the failure of Stripe event %r", event_id)
 
 
 # --- finding the order ----------------------------------------------------

@@ -402,3 +402,109 @@ def test_handler_failing_after_its_stock_write_rolls_back_and_redelivery_applies
     assert deliver(client, evt)["duplicate"] is True
     assert len(sales_of(order)) == 1
     assert ledger_verify() == []
+
+
+# --- text PostgreSQL cannot store: NUL and lone surrogates ------------------------------
+
+def assert_log_printable(caplog) -> None:
+    """No record carries a control character or a lone surrogate, tracebacks included."""
+    for line in caplog.text.split("\n"):
+        assert line.isprintable(), repr(line)
+    assert all(record.getMessage().isprintable() for record in caplog.records)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("id", "evt_test_\u0000nul"),
+    ("id", "evt_test_\ud800"),
+    ("id", "evt_test_\x1b[2J\nforged"),
+    ("type", "checkout.session.completed\u0000"),
+    ("type", "checkout.session.completed\udfff"),
+], ids=["id-nul", "id-lone-surrogate", "id-escape-newline", "type-nul", "type-lone-surrogate"])
+def test_event_whose_id_or_type_cannot_be_stored_is_refused(client, pending, caplog, field, value):
+    level, order, reservation = pending
+    evt = completed(order, reservation)
+    evt[field] = value
+
+    body = deliver(client, evt, status=400)
+
+    assert body["detail"].startswith(f"The event's {field} holds a control character")
+    assert not StripeEvent.objects.exists()
+    assert_untouched(level, order, reservation)
+    assert_log_printable(caplog)
+
+
+def test_event_payload_with_nul_and_lone_surrogates_is_applied_and_stored_sanitised(client, pending, caplog):
+    level, order, reservation = pending
+    evt = completed(order, reservation)
+    evt["data"]["object"]["metadata"].update({"note": "a\u0000b\ud800c", "\u0000key": ["\udc00", "ok\x1b"]})
+
+    body = deliver(client, evt)
+
+    assert body["outcome"] == O.PROCESSED
+    record = StripeEvent.objects.get()
+    metadata = record.payload["data"]["object"]["metadata"]
+    assert metadata["note"] == "a\ufffdb\ufffdc"
+    assert metadata["\ufffdkey"] == ["\ufffd", "ok\x1b"]  # storable control characters are kept as sent
+    assert metadata["order_number"] == order.number
+    assert_stock(level, 8, 0)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED
+    assert_log_printable(caplog)
+
+
+@pytest.mark.parametrize("suffix", ["\u0000", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_event_naming_an_order_with_unstorable_text_is_flagged_and_changes_nothing(client, pending, caplog, suffix):
+    level, order, reservation = pending
+
+    body = deliver(client, completed(order, reservation, order_number=order.number + suffix))
+
+    assert body["outcome"] == O.FLAGGED
+    record = StripeEvent.objects.get()
+    assert record.order is None and f"{order.number}\ufffd" in record.message
+    assert record.payload["data"]["object"]["client_reference_id"] == f"{order.number}\ufffd"
+    assert_untouched(level, order, reservation)
+    assert_log_printable(caplog)
+
+
+def test_event_failing_with_unstorable_text_records_the_failure_and_logs_it_escaped(
+    client, pending, monkeypatch, caplog
+):
+    level, order, reservation = pending
+    evt = completed(order, reservation)
+    evt["data"]["object"]["metadata"]["note"] = "\u0000\ud800"
+
+    def confirm_fails(order, *, record):
+        raise RuntimeError("confirmation exploded on \x00 \x1b[31m \ud800")
+
+    monkeypatch.setattr("orders.services.stripe_events.order_confirm_paid", confirm_fails)
+    response = stripe.post(client, evt)
+
+    assert response.status_code == 500
+    record = StripeEvent.objects.get(event_id=evt["id"])
+    assert (record.outcome, record.attempts, record.processed_at) == (O.FAILED, 1, None)
+    assert record.message == "RuntimeError: confirmation exploded on \ufffd \x1b[31m \ufffd"
+    assert record.payload["data"]["object"]["metadata"]["note"] == "\ufffd\ufffd"
+    assert_untouched(level, order, reservation)
+    assert_log_printable(caplog)
+    assert "confirmation exploded on \\x00 \\x1b[31m \\ud800" in caplog.text
+
+    monkeypatch.undo()
+    assert deliver(client, evt)["outcome"] == O.PROCESSED
+    record.refresh_from_db()
+    assert (record.outcome, record.attempts) == (O.PROCESSED, 2)
+    assert_stock(level, 8, 0)
+
+
+def test_event_nested_deeper_than_any_stripe_event_is_refused(client, pending):
+    level, order, reservation = pending
+    evt = completed(order, reservation)
+    nested: dict = {}
+    for _ in range(200):
+        nested = {"a": nested}
+    evt["data"]["object"]["metadata"]["deep"] = nested
+
+    body = deliver(client, evt, status=400)
+
+    assert "nested deeper than" in body["detail"]
+    assert not StripeEvent.objects.exists()
+    assert_untouched(level, order, reservation)

@@ -191,3 +191,55 @@ def test_stripe_webhook_view_processed_event_resigned_is_a_no_op(csrf_client, pe
     level.refresh_from_db()
     assert (level.on_hand, level.reserved) == (8, 0)
     assert StockMovement.objects.filter(type="SALE").count() == 1
+
+
+# --- hostile headers: always 400 naming the header, never a server error -----------------
+
+def _now() -> int:
+    return int(time.time())
+
+
+@pytest.mark.parametrize("header", [
+    lambda body: "t=1,v1=é",
+    lambda body: f"t={_now()},v1=é",
+    lambda body: f"t={_now()},v1=€{'0' * 63}",
+    lambda body: f"t={_now()},v1=\ud800",
+    lambda body: f"t={_now()},v1=\x00",
+    lambda body: f"{stripe.sign(body)}\r\nX-Injected: 1",
+    lambda body: "t=é,v1=" + stripe.sign(body).split("v1=")[1],
+    lambda body: "t=" + "１" * 10 + ",v1=abcdef",
+    lambda body: "t=abc,v1=abcdef",
+    lambda body: f"t={_now()},v1=",
+    lambda body: f"t={_now()}," + ",".join(["v1=" + "0" * 64] * 60),
+    lambda body: f"t={_now()},v1=" + "a" * 100_000,
+    lambda body: "t=" + "9" * 5000 + ",v1=abcdef",
+    lambda body: f"t={_now()},v1=é," + stripe.sign(body),
+], ids=["non-ascii-v1", "non-ascii-v1-fresh", "non-latin1-v1", "lone-surrogate", "nul", "crlf",
+        "non-ascii-timestamp", "fullwidth-digits", "timestamp-not-a-number", "empty-v1", "many-v1",
+        "huge-header", "huge-timestamp", "non-ascii-before-a-valid-v1"])
+def test_stripe_webhook_view_hostile_signature_header_is_refused(csrf_client, pending, header, caplog):
+    level, order, reservation = pending
+    body = stripe.encode(_completed(order, reservation))
+
+    response = stripe.post(csrf_client, body, signature=header(body.decode()))
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The Stripe-Signature header is not valid: ")
+    assert_nothing_changed(level, order, reservation)
+    assert all(record.getMessage().isprintable() for record in caplog.records)
+
+
+def test_stripe_webhook_view_valid_signature_among_several_is_accepted(csrf_client, pending):
+    """Stripe sends one v1 per active secret while a secret is rolled: any of them may match."""
+    level, order, reservation = pending
+    body = stripe.encode(_completed(order, reservation))
+    valid = stripe.sign(body)
+    timestamp, signature = valid.split(",")
+    others = ",".join(["v1=" + "0" * 64] * 20)
+
+    response = stripe.post(csrf_client, body, signature=f"{timestamp},{others},{signature},v0=abc")
+
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().outcome == StripeEventOutcome.PROCESSED
+    level.refresh_from_db()
+    assert (level.on_hand, level.reserved) == (8, 0)
