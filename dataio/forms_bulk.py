@@ -1,5 +1,6 @@
 """Forms for the bulk stock update page. They parse and check input; the stock service changes stock."""
 from django import forms
+from django.conf import settings
 
 from core.exceptions import NotFound
 from inventory.models import MovementType
@@ -16,7 +17,6 @@ ROW_FIELDS = ("sku", "location", "type", "quantity", "reason")
 # The columns of an uploaded file: required, then optional.
 CSV_REQUIRED = ("sku", "quantity_change", "reason")
 CSV_OPTIONAL = ("location", "type")
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 class BulkRowForm(forms.Form):
@@ -95,8 +95,8 @@ class BulkUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"The file is too large: at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        if upload.size > settings.BULK_UPDATE_MAX_MB * 1024 * 1024:
+            raise forms.ValidationError(f"The file is too large: at most {settings.BULK_UPDATE_MAX_MB} MB.")
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
         return upload

@@ -14,7 +14,10 @@ where it can:
 - XLSX archives with too many members, too large a declared size or too high a
   compression ratio (checked before openpyxl opens them), and XML with a DTD or
   entities (defusedxml, which openpyxl uses when it is installed);
-- JSON that is not a list of objects with plain values, or that uses NaN/Infinity.
+- JSON that is not a list of objects with plain values, or that uses NaN/Infinity;
+- a cell or column name holding a character that cannot be stored (BAD_CHARACTERS: NUL,
+  other control characters than tab and line breaks, a lone surrogate such as JSON's
+  "\\ud800"), named by row and column like any other bad cell.
 
 The header row is checked when `table_read` returns, and so is the first data row (so a
 file with a header only is refused at once). Later rows are read lazily: iterating
@@ -63,6 +66,9 @@ _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical 
 # Windows-1252 leaves these bytes undefined.
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What no cell may hold: PostgreSQL refuses NUL in text and cannot encode a lone surrogate,
+# and XML (so XLSX) cannot hold the other control characters. Tab, LF and CR are text.
+BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _first_char = itemgetter(slice(0, 1))
 
 
@@ -143,7 +149,7 @@ def _text_decode(data: bytes) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return _decode_or_refuse(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
     nul = data.find(b"\x00")
-    if nul >= 0:
+    if nul >= 0 and _mostly_binary(data.count(b"\x00"), len(data)):
         raise FileRefused(
             "The file contains binary data, not text: it is not a CSV or JSON file. "
             "(A UTF-16 text file needs a byte order mark; save it as UTF-8 instead.)",
@@ -174,9 +180,15 @@ def _decode_or_refuse(data: bytes, encoding: str) -> str:
             f"The file starts like {encoding.upper()} text but is not valid {encoding.upper()} "
             f"(around byte {exc.start}). Save it as CSV UTF-8 and try again.",
         ) from None
-    if "\x00" in text:
+    if "\x00" in text and _mostly_binary(text.count("\x00"), len(text)):
         raise FileRefused("The file contains binary data, not text: it is not a CSV or JSON file.")
     return text.lstrip("\ufeff")
+
+
+def _mostly_binary(nuls: int, size: int) -> bool:
+    """Whether so many NULs make the file binary; a stray one or two in a text file are
+    refused later as a bad cell, naming its row and column."""
+    return nuls > max(2, size // 1000)
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -221,7 +233,7 @@ def _csv_read(text: str, *, max_rows: int | None) -> Table:
     # Exports write a text cell starting with = + - @ tab or CR as "'=..." (cell_neutralise);
     # reading such a file back gives the text as it was. A file without any apostrophe
     # (one scan of the text) skips the per-row check.
-    rows = _rows(records, header, max_rows=max_rows, texts=True)
+    rows = _rows(records, header, max_rows=max_rows, texts=True, clean=BAD_CHARACTERS.search(text) is None)
     if "'" in text:
         rows = _cells_restore(rows)
     return Table(header=header, rows=rows, format="csv", delimiter=delimiter)
@@ -255,6 +267,12 @@ def _header_check(values: list[str], row_number: int, *, delimiter: str) -> list
         raw.pop()
     if len(raw) > MAX_COLUMNS:
         raise FileRefused(f"The header has {len(raw)} columns; at most {MAX_COLUMNS} are allowed.", row=row_number)
+    for index, name in enumerate(raw):
+        what = character_problem(name)
+        if what is not None:
+            raise FileRefused(f"Column {column_letter(index)} of the header contains {what}, which cannot be "
+                              f"stored. Remove it and upload the file again.",
+                              row=row_number, column=column_letter(index))
     if len(raw) == 1:
         for other in (";", "\t", "|", ","):
             if other != delimiter and other in raw[0]:
@@ -280,8 +298,9 @@ def _header_check(values: list[str], row_number: int, *, delimiter: str) -> list
 
 
 def _rows(records: Iterator[tuple[int, list[Any]]], header: list[str], *, max_rows: int | None,
-          texts: bool = False) -> Iterator[tuple[int, list[str]]]:
-    """Check and pad the data rows. `texts` says the values are already strings (CSV)."""
+          texts: bool = False, clean: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """Check and pad the data rows. `texts` says the values are already strings (CSV),
+    `clean` that the caller found no BAD_CHARACTERS in any of them."""
     width = len(header)
     count = 0
     limit = max_rows if max_rows is not None else -1
@@ -308,9 +327,42 @@ def _rows(records: Iterator[tuple[int, list[Any]]], header: list[str], *, max_ro
                 f'Row {row_number}, column "{header[index]}": the cell is longer than {MAX_CELL_CHARS:,} characters.',
                 row=row_number, column=header[index],
             )
+        if not clean:
+            _cells_check(values, header, row_number)
         if len(values) < width:
             values.extend([""] * (width - len(values)))
         yield row_number, values
+
+
+def _cells_check(values: list[str], header: list[str], row_number: int) -> None:
+    """Refuse a row with a cell holding BAD_CHARACTERS, naming the row and the column."""
+    if BAD_CHARACTERS.search("\n".join(values)) is None:
+        return
+    index = next(i for i, value in enumerate(values) if BAD_CHARACTERS.search(value))
+    raise FileRefused(
+        f'Row {row_number}, column "{header[index]}": the cell contains {character_problem(values[index])}, '
+        f"which cannot be stored. Remove it and upload the file again.",
+        row=row_number, column=header[index],
+    )
+
+
+def character_problem(text: str) -> str | None:
+    """What is wrong with `text` ("a NUL character (U+0000)"), or None when it can be stored."""
+    match = BAD_CHARACTERS.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    code = f"U+{ord(char):04X}"
+    if char == "\x00":
+        return f"a NUL character ({code})"
+    if "\ud800" <= char <= "\udfff":
+        return f"an unpaired surrogate ({code}: half of a character)"
+    return f"a control character ({code})"
+
+
+def printable(text: str) -> str:
+    """`text` with each of BAD_CHARACTERS written as an escape ("\\u0000"), to name it safely."""
+    return BAD_CHARACTERS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _cell_text(value: Any) -> str:
@@ -402,6 +454,11 @@ def _json_read(text: str, *, max_rows: int | None) -> Table:
         values: dict[str, str] = {}
         for key, value in item.items():
             name = header_normalise([str(key)])[0]
+            what = character_problem(name)
+            if what is not None:
+                raise FileRefused(f'Row {row_number}, key "{printable(_short(name))}": the key contains {what}, '
+                                  f"which cannot be stored. Rename it and upload the file again.",
+                                  row=row_number, column=printable(_short(name)))
             if not name:
                 raise FileRefused(f"Row {row_number}: a key is empty.", row=row_number)
             if name in values:

@@ -42,10 +42,21 @@ def import_process_task(job_id: int) -> str:
 
 @shared_task(name="dataio.tasks.import_jobs_recover_task")
 def import_jobs_recover_task() -> int:
-    """Fail imports whose worker died mid-way (beat, every 10 minutes)."""
+    """Fail imports whose process died while checking or writing them (beat, every 10 minutes)."""
     from dataio.services.imports import import_jobs_recover
 
     failed = import_jobs_recover()
     if failed:
         logger.warning("Marked %d interrupted imports as failed", failed)
+    return failed
+
+
+@shared_task(name="dataio.tasks.export_jobs_recover_task")
+def export_jobs_recover_task() -> int:
+    """Fail exports whose worker died or never came (beat, every 10 minutes)."""
+    from dataio.services.exports import export_jobs_recover
+
+    failed = export_jobs_recover()
+    if failed:
+        logger.warning("Marked %d interrupted exports as failed", failed)
     return failed

@@ -9,19 +9,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotFound
 from dataio.forms_bulk import BulkRowForm, BulkUploadForm, bulk_row_forms
 from dataio.forms_imports import ImportProcessForm, ImportUploadForm, import_type_permission
 from dataio.models import ImportJob, ImportStatus, ImportType
-from dataio.selectors_imports import import_job_list, import_job_row_errors
+from dataio.selectors_imports import import_job_get, import_job_list, import_job_row_errors
 from inventory.services.bulk import MAX_BULK_LINES, BulkLine, stock_adjust_bulk
 from orders.forms import VariantSearchForm
 from orders.selectors import variant_search
@@ -107,7 +107,11 @@ def import_list_view(request):
 
 
 def _job_or_404(request, import_id: int) -> ImportJob:
-    return get_object_or_404(import_job_list(user=request.user), pk=import_id)
+    """The job when the user may see it (dataio.selectors); 404 otherwise."""
+    try:
+        return import_job_get(user=request.user, pk=import_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 def _detail_context(request, job: ImportJob, *, process_form=None) -> dict:
@@ -210,14 +214,16 @@ def import_process_view(request, import_id: int):
     return redirect("dataio:import_detail", import_id=job.pk)
 
 
-@permission_required("dataio.undo_import", raise_exception=True)
+@permission_required("dataio.view_importjob", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def import_undo_view(request, import_id: int):
     from dataio.services.imports import import_job_undo
 
-    job = _job_or_404(request, import_id)
+    job = _job_or_404(request, import_id)  # someone else's job is "not found" even to those who may not undo
     if request.method == "GET":
         return redirect("dataio:import_detail", import_id=job.pk)
+    if not request.user.has_perm("dataio.undo_import"):
+        raise PermissionDenied
     try:
         result = import_job_undo(job=job, user=request.user)
     except ApplicationError as exc:

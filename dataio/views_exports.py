@@ -2,8 +2,8 @@
 the file; download import templates.
 
 Seeing export jobs needs dataio.view_exportjob, starting one dataio.export_data, and a
-type with prices or costs also inventory.view_prices (see dataio.selectors_exports for
-whose jobs each user sees).
+type with prices or costs also inventory.view_prices. A job is seen by the user who
+started it and by Managers and Admins (dataio.selectors); anyone else's is a 404.
 """
 from django.contrib import messages
 from django.conf import settings

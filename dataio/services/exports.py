@@ -38,6 +38,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from dataio.columns import CATEGORY_PATH_SEPARATOR, IMPORT_COLUMNS, attributes_format, value_format, value_parse
 from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
+from dataio.services.workers import EXPORT_JOBS, failure_reason, worker_alive, worker_lock
 from dataio.writers import (
     CONTENT_TYPES,
     FORMULA_STARTS,
@@ -62,6 +63,12 @@ PROGRESS_EVERY = 2000
 PROGRESS_SECONDS = 0.25
 # A job still IN_PROGRESS after this long lost its worker: running it again starts over.
 STALE_AFTER = timedelta(hours=1)
+# A job still PENDING or IN_PROGRESS after this long, with no worker on it, is failed by
+# export_jobs_recover (EXPORT_STALE_MINUTES): longer than STALE_AFTER and than the broker's
+# redelivery of an unacknowledged task (CELERY_VISIBILITY_TIMEOUT, 2 hours), so a task
+# handed out again gets to start the job over first.
+EXPORT_STALE_MINUTES = 180
+WORKING = (ExportStatus.PENDING, ExportStatus.IN_PROGRESS)
 PRICES_PERM = "inventory.view_prices"
 EXPORT_PERM = "dataio.export_data"
 VIEW_PERM = "dataio.view_exportjob"
@@ -96,7 +103,7 @@ def export_types_for(*, user) -> list[tuple[str, str]]:
 # --- filters ----------------------------------------------------------------------
 
 def _text(name: str, value: Any) -> str:
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
+    if not isinstance(value, str):
         raise ValidationFailed(f"Filter {name}: enter text.", field="filters", details={"filter": name})
     text = str(value).replace("\x00", "").strip()
     if len(text) > MAX_TEXT_FILTER:
@@ -152,21 +159,21 @@ def _choice(choices: list[str]) -> Callable[[str, Any], str]:
 def _category(name: str, value: Any) -> int:
     pk = _id(name, value)
     if not Category.objects.filter(pk=pk).exists():
-        raise ValidationFailed(f"Filter {name}: unknown category {pk}.", field="filters", details={"filter": name})
+        raise NotFound(f"Filter {name}: unknown category {pk}.", field="filters", details={"filter": name})
     return pk
 
 
 def _supplier(name: str, value: Any) -> int:
     pk = _id(name, value)
     if not Supplier.objects.filter(pk=pk).exists():
-        raise ValidationFailed(f"Filter {name}: unknown supplier {pk}.", field="filters", details={"filter": name})
+        raise NotFound(f"Filter {name}: unknown supplier {pk}.", field="filters", details={"filter": name})
     return pk
 
 
 def _location(name: str, value: Any) -> str:
     code = _text(name, value)
     if not Location.objects.filter(code=code).exists():
-        raise ValidationFailed(f"Filter {name}: unknown location {code!r}.", field="filters",
+        raise NotFound(f"Filter {name}: unknown location {code!r}.", field="filters",
                                details={"filter": name})
     return code
 
@@ -855,11 +862,20 @@ def _storage_delete(name: str) -> None:
 
 
 def export_job_run(*, job: ExportJob) -> ExportJob:
-    """Run the export: PENDING → IN_PROGRESS → COMPLETED (or FAILED with the error and no file).
+    """Run the export: PENDING → IN_PROGRESS → COMPLETED, or FAILED with the reason and no
+    file when anything goes wrong.
 
     Safe to call twice: a job that is completed, failed or being run by another worker is
     left alone; one stuck IN_PROGRESS for over an hour is started again.
     """
+    with worker_lock(kind=EXPORT_JOBS, job_id=job.pk) as acquired:
+        if not acquired:
+            job.refresh_from_db()
+            return job
+        return _run(job)
+
+
+def _run(job: ExportJob) -> ExportJob:
     claimed = _claim(job.pk)
     if claimed is None:
         job.refresh_from_db()
@@ -897,11 +913,51 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
     except Exception as exc:  # noqa: BLE001 - any failure ends the job FAILED, with the reason
         logger.exception("Export %s failed", job.pk)
         _storage_delete(saved_name)
-        message = exc.message if isinstance(exc, ApplicationError) else f"{type(exc).__name__}: {exc}"
-        live.update(status=ExportStatus.FAILED, error=f"The export failed: {message}"[:2000],
-                    finished_at=timezone.now(), file_name="", file_size=0)
+        if isinstance(exc, ApplicationError):
+            message = f"The export failed: {exc.message}"
+        else:
+            message = (f"The export failed: {failure_reason(exc)}. Start it again; if it fails again, tell an "
+                       f"administrator (the details are in the server log as export {job.pk}).")
+        live.update(status=ExportStatus.FAILED, error=message[:2000], finished_at=timezone.now(), file_name="",
+                    file_size=0)
     job.refresh_from_db()
     return job
+
+
+_INTERRUPTED = {
+    ExportStatus.PENDING: "Interrupted: no worker started the export; nothing was written. Start it again.",
+    ExportStatus.IN_PROGRESS: "Interrupted: the worker stopped while writing the file; nothing was kept. "
+                              "Start the export again.",
+}
+
+
+def export_jobs_recover(*, stale_after: timedelta | None = None) -> int:
+    """Fail exports left PENDING or IN_PROGRESS by a worker that stopped (killed, machine
+    restarted) or never came, saying so.
+
+    A job counts as abandoned when it started (or, not started, was requested) more than
+    `stale_after` ago (EXPORT_STALE_MINUTES, default 180) and, on PostgreSQL, no worker
+    holds its lock. Returns the number of jobs failed.
+    """
+    if stale_after is None:
+        stale_after = timedelta(minutes=getattr(settings, "EXPORT_STALE_MINUTES", EXPORT_STALE_MINUTES))
+    cutoff = timezone.now() - stale_after
+    failed = 0
+    stale = ExportJob.objects.filter(Q(started_at__lte=cutoff) | Q(started_at__isnull=True, created_at__lte=cutoff),
+                                     status__in=WORKING)
+    for job_id in stale.values_list("pk", flat=True):
+        if worker_alive(kind=EXPORT_JOBS, job_id=job_id):
+            continue
+        with transaction.atomic():
+            job = ExportJob.objects.select_for_update().filter(pk=job_id, status__in=WORKING).first()
+            if job is None:
+                continue
+            job.error = _INTERRUPTED[job.status]
+            job.status = ExportStatus.FAILED
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "finished_at"])
+            failed += 1
+    return failed
 
 
 def export_job_is_expired(*, job: ExportJob, now=None) -> bool:

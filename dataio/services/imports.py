@@ -17,10 +17,12 @@ IMPORT_BATCH_ROWS rows:
   committed with it, so a worker that dies loses at most the batch it was writing, and
   a worker that picks the job up again resumes after the last committed batch.
 
-Only one worker processes a job at a time (a PostgreSQL session advisory lock, released
-when the worker's connection closes, so a killed worker releases it too).
-`import_jobs_recover` (beat) fails jobs left IN_PROGRESS by a worker that died, saying
-so and saying how many rows were applied.
+Only one process checks or writes a job at a time (a PostgreSQL session advisory lock,
+`dataio.services.workers`, released when the process's connection closes, so a killed
+worker releases it too). A job whose check or processing dies on an unexpected error
+ends FAILED saying so (the details go to the log), never VALIDATING or IN_PROGRESS.
+`import_jobs_recover` (beat) fails jobs left PENDING, VALIDATING or IN_PROGRESS by a
+process that died, saying so and saying how many rows were applied.
 """
 import csv
 import hashlib
@@ -29,7 +31,6 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,15 +46,17 @@ from dataio.columns import IMPORT_COLUMNS
 from dataio.importers import IMPORTERS
 from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, RowErrors, RowPlan
 from dataio.models import ImportChange, ImportJob, ImportMode, ImportRowError, ImportStatus, ImportType, OnError
-from dataio.readers import FileRefused, table_read
+from dataio.readers import BAD_CHARACTERS, FileRefused, table_read
+from dataio.services.workers import IMPORT_JOBS, worker_alive, worker_lock
 
 logger = logging.getLogger(__name__)
 
 ERRORS_KEPT = 1000
 PREVIEW_ROWS = 20
 UNDOABLE = (ImportStatus.COMPLETED, ImportStatus.PARTIAL, ImportStatus.FAILED)
-# A session-level advisory lock key class for "a worker is processing import job N".
-_LOCK_CLASS = 7_301
+# The states a process is working in; a job left in one by a process that died is failed
+# by import_jobs_recover. (VALIDATED waits for the user, not for a process.)
+WORKING = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.IN_PROGRESS)
 
 
 def batch_rows() -> int:
@@ -91,7 +94,7 @@ def import_job_create(*, data: bytes, file_name: str, type: str, mode: str, dry_
         raise ValidationFailed("The file is empty.", field="file")
     if len(data) > settings.IMPORT_MAX_MB * 1024 * 1024:
         raise ValidationFailed(f"The file is larger than {settings.IMPORT_MAX_MB} MB.", field="file")
-    original = (file_name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
+    original = BAD_CHARACTERS.sub("", (file_name or "upload").replace("\\", "/").rsplit("/", 1)[-1])[:255] or "upload"
     extension = original.rsplit(".", 1)[-1].lower() if "." in original else ""
     safe = _UNSAFE_NAME.sub("_", original)[-100:] or "upload"
     stored = default_storage.save(f"imports/{uuid.uuid4().hex}/{safe}", ContentFile(data))
@@ -191,25 +194,43 @@ def _earlier_message(earlier: ImportJob) -> str:
 
 def import_job_validate(*, job: ImportJob) -> ImportJob:
     """Check the whole file without writing anything: VALIDATED (with counts, row errors,
-    warnings and a preview) or FAILED when the file as a whole cannot be imported."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.status not in (ImportStatus.PENDING, ImportStatus.VALIDATED):
-            raise IllegalTransition(f"This import is {job.get_status_display().lower()}; it cannot be validated again.")
-        job.status = ImportStatus.VALIDATING
-        job.save(update_fields=["status"])
+    warnings and a preview) or FAILED when the file as a whole cannot be imported, or when
+    the check itself dies on an unexpected error (then saying so, with the details in the log)."""
+    with worker_lock(kind=IMPORT_JOBS, job_id=job.pk) as acquired:
+        if not acquired:
+            raise IllegalTransition("This import is being checked or processed right now.")
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if job.status not in (ImportStatus.PENDING, ImportStatus.VALIDATED):
+                raise IllegalTransition(
+                    f"This import is {job.get_status_display().lower()}; it cannot be validated again.")
+            job.status = ImportStatus.VALIDATING
+            job.save(update_fields=["status"])
+        try:
+            # One transaction (a savepoint inside the caller's): a query that fails leaves
+            # the connection usable for recording the failure.
+            with transaction.atomic():
+                return _validate(job)
+        except Exception:  # noqa: BLE001 - whatever it was, the job ends FAILED saying so
+            logger.exception("Import %s: the check of its file failed", job.pk)
+            message = (f"The file could not be checked: an unexpected error stopped the check (recorded in the "
+                       f"server log as import {job.pk}). Nothing was written; upload the file again, and if this "
+                       f"happens again tell an administrator.")
+            return _fail_unexpected(job, message, status=ImportStatus.VALIDATING)
+
+
+def _validate(job: ImportJob) -> ImportJob:
     try:
         _importer, plans, warnings, file_format = _plan_file(job, user=job.created_by)
     except _Refused as refused:
-        with transaction.atomic():
-            _errors_store(job, refused.errors)
-            job.status = ImportStatus.FAILED
-            job.error = refused.message
-            job.counts = {"create": 0, "update": 0, "unchanged": 0, "error": len(refused.errors), "skipped": 0}
-            job.preview = []
-            job.validated_at = timezone.now()
-            job.finished_at = job.validated_at
-            job.save()
+        _errors_store(job, refused.errors)
+        job.status = ImportStatus.FAILED
+        job.error = refused.message
+        job.counts = {"create": 0, "update": 0, "unchanged": 0, "error": len(refused.errors), "skipped": 0}
+        job.preview = []
+        job.validated_at = timezone.now()
+        job.finished_at = job.validated_at
+        job.save()
         return job
     earlier = _earlier_import(job)
     if earlier is not None:
@@ -220,22 +241,21 @@ def import_job_validate(*, job: ImportJob) -> ImportJob:
             message += " Importing it again changes only what differs now."
         warnings.append(message)
     counts = _counts(plans)
-    with transaction.atomic():
-        _errors_store(job, _row_errors(plans))
-        job.row_count = len(plans)
-        job.counts = counts
-        job.preview = [{"row": plan.row, "action": plan.action, "values": plan.values} for plan in plans[:PREVIEW_ROWS]]
-        job.warnings = warnings
-        job.file_format = file_format or job.file_format
-        job.validated_at = timezone.now()
-        if counts["error"] == len(plans):
-            job.status = ImportStatus.FAILED
-            job.error = f"None of the {len(plans):,} rows can be imported: see the errors."
-            job.finished_at = job.validated_at
-        else:
-            job.status = ImportStatus.VALIDATED
-            job.error = ""
-        job.save()
+    _errors_store(job, _row_errors(plans))
+    job.row_count = len(plans)
+    job.counts = counts
+    job.preview = [{"row": plan.row, "action": plan.action, "values": plan.values} for plan in plans[:PREVIEW_ROWS]]
+    job.warnings = warnings
+    job.file_format = file_format or job.file_format
+    job.validated_at = timezone.now()
+    if counts["error"] == len(plans):
+        job.status = ImportStatus.FAILED
+        job.error = f"None of the {len(plans):,} rows can be imported: see the errors."
+        job.finished_at = job.validated_at
+    else:
+        job.status = ImportStatus.VALIDATED
+        job.error = ""
+    job.save()
     return job
 
 
@@ -267,36 +287,6 @@ def import_job_process(*, job: ImportJob, on_error: str, user=None) -> ImportJob
         job.save(update_fields=["status", "on_error", "started_at", "rows_done", "error"])
         import_process_task.delay_on_commit(job.pk)
     return job
-
-
-@contextmanager
-def _worker_lock(job_id: int):
-    """True while this process is the one worker on the job (PostgreSQL advisory lock)."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job_id])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
-
-
-def _worker_alive(job_id: int) -> bool:
-    """Whether some worker holds the job's lock (PostgreSQL); unknown elsewhere (False)."""
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s "
-            "AND objsubid = 2 AND granted)",
-            [_LOCK_CLASS, job_id],
-        )
-        return cursor.fetchone()[0]
 
 
 class _Progress:
@@ -336,10 +326,29 @@ def _fail(job: ImportJob, message: str, errors: list[tuple[int, str, str]] | Non
     return job
 
 
+def _fail_unexpected(job: ImportJob, message: str, *, status: str) -> ImportJob:
+    """FAILED with `message` after an unexpected error, unless the job has left `status`
+    meanwhile (e.g. it was completed before the error)."""
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk, status=status).update(
+            status=ImportStatus.FAILED, error=message, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def _interrupted_message(job: ImportJob, what: str) -> str:
+    """Why the job stopped (`what`) and what it wrote: whole batches when skipping bad rows,
+    nothing otherwise."""
+    if job.on_error == OnError.SKIP and job.rows_done > 0 and job.changes.exists():
+        return (f"{what}. The first {job.rows_done:,} of {job.row_count:,} rows were written (they can be undone); "
+                f"the rest were not.")
+    return f"{what}; nothing was written. Upload the file again."
+
+
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Write an IN_PROGRESS import (the task's work). Idempotent: any other status is left
     alone, and a job another worker is running is left to it."""
-    with _worker_lock(job_id) as acquired:
+    with worker_lock(kind=IMPORT_JOBS, job_id=job_id) as acquired:
         if not acquired:
             logger.info("Import %s is being processed by another worker", job_id)
             return None
@@ -347,12 +356,20 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         if job is None or job.status != ImportStatus.IN_PROGRESS:
             return job
         try:
-            importer, plans, _warnings, _format = _plan_file(job, user=job.created_by)
-        except _Refused as refused:
-            return _fail(job, refused.message, refused.errors)
-        if job.on_error == OnError.SKIP:
-            return _run_skipping(job, importer, plans)
-        return _run_all_or_nothing(job, importer, plans)
+            try:
+                with transaction.atomic():  # reads only: a failed query leaves the connection usable
+                    importer, plans, _warnings, _format = _plan_file(job, user=job.created_by)
+            except _Refused as refused:
+                return _fail(job, refused.message, refused.errors)
+            if job.on_error == OnError.SKIP:
+                return _run_skipping(job, importer, plans)
+            return _run_all_or_nothing(job, importer, plans)
+        except Exception:  # noqa: BLE001 - whatever it was, the job ends FAILED saying so
+            logger.exception("Import %s: processing failed", job_id)
+            job.refresh_from_db()
+            message = _interrupted_message(job, f"Stopped by an unexpected error while importing (recorded in the "
+                                                f"server log as import {job.pk})")
+            return _fail_unexpected(job, message, status=ImportStatus.IN_PROGRESS)
 
 
 def _writable(plans: list[RowPlan]) -> list[RowPlan]:
@@ -448,32 +465,41 @@ def _first_line(exc: Exception) -> str:
 
 # --- recovery ---------------------------------------------------------------
 
-def import_jobs_recover(*, stale_after: timedelta | None = None) -> int:
-    """Fail imports left IN_PROGRESS by a worker that stopped (killed, machine restarted).
+_INTERRUPTED = {
+    ImportStatus.PENDING: "Interrupted: the file was uploaded but its check never started (the process handling "
+                          "the upload stopped)",
+    ImportStatus.VALIDATING: "Interrupted: the process checking the file stopped before it finished",
+    ImportStatus.IN_PROGRESS: "Interrupted: the worker stopped while importing",
+}
 
-    A job counts as abandoned when it started more than `stale_after` ago
-    (IMPORT_STALE_MINUTES, default 30) and, on PostgreSQL, no worker holds its lock. An
-    all-or-nothing job wrote nothing; a skip-bad-rows job keeps the batches it committed
-    (`rows_done` says how many rows), which can be undone. Returns the number of jobs failed.
+
+def import_jobs_recover(*, stale_after: timedelta | None = None) -> int:
+    """Fail imports left PENDING, VALIDATING or IN_PROGRESS by a process that stopped
+    (killed, machine restarted), saying so.
+
+    A job counts as abandoned when it started (or, not started, was uploaded) more than
+    `stale_after` ago (IMPORT_STALE_MINUTES, default 30) and, on PostgreSQL, no process
+    holds its lock. A job that was being checked, or written all or nothing, wrote
+    nothing; a skip-bad-rows job keeps the batches it committed (`rows_done` says how
+    many rows), which can be undone. Returns the number of jobs failed.
     """
     if stale_after is None:
         stale_after = timedelta(minutes=getattr(settings, "IMPORT_STALE_MINUTES", 30))
     cutoff = timezone.now() - stale_after
     failed = 0
     stale = ImportJob.objects.filter(Q(started_at__lte=cutoff) | Q(started_at__isnull=True, created_at__lte=cutoff),
-                                     status=ImportStatus.IN_PROGRESS)
+                                     status__in=WORKING)
     for job_id in stale.values_list("pk", flat=True):
-        if _worker_alive(job_id):
+        if worker_alive(kind=IMPORT_JOBS, job_id=job_id):
             continue
         with transaction.atomic():
-            job = ImportJob.objects.select_for_update().filter(pk=job_id, status=ImportStatus.IN_PROGRESS).first()
+            job = ImportJob.objects.select_for_update().filter(pk=job_id, status__in=WORKING).first()
             if job is None:
                 continue
-            if job.on_error == OnError.SKIP and job.rows_done > 0 and job.changes.exists():
-                job.error = (f"Interrupted: the worker stopped while importing. The first {job.rows_done:,} of "
-                             f"{job.row_count:,} rows were written (they can be undone); the rest were not.")
+            if job.status == ImportStatus.IN_PROGRESS:
+                job.error = _interrupted_message(job, _INTERRUPTED[job.status])
             else:
-                job.error = "Interrupted: the worker stopped while importing; nothing was written. Upload the file again."
+                job.error = f"{_INTERRUPTED[job.status]}; nothing was written. Upload the file again."
             job.status = ImportStatus.FAILED
             job.finished_at = timezone.now()
             job.save(update_fields=["status", "error", "finished_at"])

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from dataio.columns import value_parse
-from dataio.readers import FileRefused, column_letter, table_read
+from dataio.readers import BAD_CHARACTERS, FileRefused, column_letter, table_read
 
 
 def _read(data: bytes, file_name: str = "file.csv", **kwargs) -> tuple[list[str], list[tuple[int, list[str]]], object]:
@@ -214,9 +214,80 @@ def test_table_read_binary_garbage_refused():
     assert "binary" in _refused(garbage, "products.csv").message
 
 
-def test_table_read_nul_bytes_in_csv_refused_naming_row():
-    refusal = _refused(b"sku,product\nA-1,Mug\nA-2,Cu\x00p\n")
+def test_table_read_nul_bytes_in_csv_refused_as_binary_naming_row():
+    refusal = _refused(b"sku,product\nA-1,Mug\n" + b"A-2,C\x00u\x00p\x00\n" * 2)
     assert "binary" in refusal.message and refusal.row == 3
+
+
+# --- characters that cannot be stored (NUL, control characters, lone surrogates) ---------
+
+def _stored_safely(refusal: FileRefused) -> None:
+    """The message and column name the problem without holding it."""
+    assert BAD_CHARACTERS.search(refusal.message) is None
+    assert BAD_CHARACTERS.search(refusal.column or "") is None
+
+
+def test_table_read_stray_nul_in_csv_refused_naming_row_and_column():
+    refusal = _refused(b"sku,product\nA-1,Mug\nA-2,Cu\x00p\n")
+    assert (refusal.row, refusal.column) == (3, "product")
+    assert refusal.message.startswith('Row 3, column "product"') and "NUL character (U+0000)" in refusal.message
+    _stored_safely(refusal)
+
+
+@pytest.mark.parametrize("char", ["\x01", "\x08", "\x0b", "\x1b"])
+def test_table_read_control_character_in_csv_cell_refused_naming_row_and_column(char):
+    refusal = _refused(f"sku,product\nA-1,Mu{char}g\n".encode())
+    assert (refusal.row, refusal.column) == (2, "product") and "control character" in refusal.message
+    _stored_safely(refusal)
+
+
+def test_table_read_control_character_in_csv_header_refused_naming_the_column():
+    refusal = _refused(b"sku,pro\x01duct\nA-1,Mug\n")
+    assert (refusal.row, refusal.column) == (1, "B") and "control character" in refusal.message
+    _stored_safely(refusal)
+
+
+def test_table_read_nul_in_utf16_csv_refused_naming_row_and_column():
+    refusal = _refused("sku,product\nA-1,Mug\nA-2,Cu\x00p\n".encode("utf-16"))
+    assert (refusal.row, refusal.column) == (3, "product") and "NUL" in refusal.message
+
+
+def test_table_read_tabs_and_line_breaks_in_cells_are_text():
+    _, rows, _ = _read(b'sku,notes\nA-1,"one\ttwo\r\nthree"\n')
+    assert rows == [(2, ["A-1", "one\ttwo\r\nthree"])]
+
+
+@pytest.mark.parametrize("escape, what", [
+    ("\\u0000", "NUL character (U+0000)"),
+    ("\\ud800", "unpaired surrogate (U+D800"),
+    ("\\udfff", "unpaired surrogate (U+DFFF"),
+    ("\\u0007", "control character (U+0007)"),
+])
+def test_table_read_json_bad_character_in_a_value_refused_naming_row_and_column(escape, what):
+    data = ('[{"sku": "A-1", "product": "Mug"}, {"sku": "A-2", "product": "Cu' + escape + 'p"}]').encode()
+    refusal = _refused(data, "f.json")
+    assert (refusal.row, refusal.column) == (3, "product")
+    assert refusal.message.startswith('Row 3, column "product"') and what in refusal.message
+    _stored_safely(refusal)
+
+
+def test_table_read_json_bad_character_in_a_key_refused_naming_row_and_key():
+    refusal = _refused(b'[{"sku": "A-1", "pro\\u0000duct": "Mug"}]', "f.json")
+    assert (refusal.row, refusal.column) == (2, "pro\\u0000duct") and "NUL" in refusal.message
+    _stored_safely(refusal)
+
+
+def test_table_read_json_surrogate_pair_and_escaped_whitespace_are_text():
+    _, rows, _ = _read(b'[{"sku": "A-1", "product": "Mug \\ud83d\\ude00", "notes": "a\\tb\\nc"}]', "f.json")
+    assert rows == [(2, ["A-1", "Mug \U0001F600", "a\tb\nc"])]
+
+
+def test_table_read_xlsx_control_character_refused_naming_row():
+    # XML cannot hold it: the workbook is refused as damaged at that row, never read into a cell.
+    data = _zip_rewrite(_xlsx([["sku", "product"], ["A-1", "Mug"], ["A-2", "Cup"]]), "xl/worksheets/sheet1.xml",
+                        lambda c: c.replace(b"<t>Cup</t>", b"<t>C&#1;up&#0;</t>"))
+    refusal = _refused(data, "f.xlsx")
+    assert refusal.row == 3 and "could not be read" in refusal.message
 
 
 def test_table_read_control_characters_refused():

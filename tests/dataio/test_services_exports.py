@@ -235,18 +235,30 @@ def test_export_job_run_order_and_movement_date_filters(catalogue):
     ("sales_orders", {"date_to": "2024-02-30"}, "date_to"),
     ("sales_orders", {"date_from": "2024-03-02", "date_to": "2024-03-01"}, "date_to"),
     ("products", {"category": "abc"}, "category"),
-    ("products", {"category": 999999}, "category"),
     ("products", {"active": "maybe"}, "active"),
     ("stock", {"status": "empty"}, "status"),
-    ("stock", {"location": "nowhere"}, "location"),
-    ("supplier_items", {"supplier": 999999}, "supplier"),
     ("movements", {"type": "THEFT"}, "type"),
+    ("movements", {"sku": 42}, "sku"),
 ])
 def test_export_job_create_refuses_bad_filters_naming_them(manager_user, type, filters, named):
     with pytest.raises(ValidationFailed) as refused:
         export_job_create(type=type, format="csv", filters=filters, user=manager_user)
 
     assert named in refused.value.message
+    assert refused.value.details["filter"] == named
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.parametrize("type, filters, named", [
+    ("products", {"category": 999999}, "category"),
+    ("stock", {"location": "nowhere"}, "location"),
+    ("supplier_items", {"supplier": 999999}, "supplier"),
+])
+def test_export_job_create_unknown_filter_target_is_not_found_naming_it(manager_user, type, filters, named):
+    with pytest.raises(NotFound) as refused:
+        export_job_create(type=type, format="csv", filters=filters, user=manager_user)
+
+    assert named in refused.value.message and "unknown" in refused.value.message
     assert refused.value.details["filter"] == named
     assert not ExportJob.objects.exists()
 
@@ -303,6 +315,21 @@ def test_export_job_run_failure_ends_failed_with_no_file(catalogue, media, monke
     assert _export_files(media) == []
     with pytest.raises(Conflict):
         export_file_open(job=job)
+
+
+def test_export_job_run_unexpected_error_ends_failed_with_one_clear_line(catalogue, media, monkeypatch):
+    def broken(*, filters):
+        raise RuntimeError('relation "inventory_stocklevel" does not exist\nLINE 1: SELECT "sku" FROM ...\n'
+                           "Traceback (most recent call last):")
+
+    monkeypatch.setitem(exports.ROW_SOURCES, "stock", broken)
+
+    job = _run("stock", "csv")
+
+    assert job.status == ExportStatus.FAILED and job.finished_at is not None
+    assert job.error == (f'The export failed: relation "inventory_stocklevel" does not exist. Start it again; if it '
+                         f"fails again, tell an administrator (the details are in the server log as export {job.pk}).")
+    assert _export_files(media) == []
 
 
 def test_export_job_run_storage_failure_ends_failed(catalogue, media, monkeypatch):
@@ -499,3 +526,61 @@ def test_export_job_run_writer_failure_stops_the_reading_thread(small_catalogue,
 
     assert job.status == ExportStatus.FAILED and "disk full" in job.error
     assert not [thread for thread in threading.enumerate() if thread.name == "export-read-ahead"]
+
+
+# --- recovery of jobs a worker left behind ---------------------------------------------
+
+@pytest.mark.parametrize("status, started, says", [
+    (ExportStatus.PENDING, False, "no worker started the export"),
+    (ExportStatus.IN_PROGRESS, True, "the worker stopped while writing the file"),
+])
+def test_export_jobs_recover_fails_stale_jobs_saying_so(status, started, says):
+    long_ago = timezone.now() - timedelta(hours=4)
+    stale = ExportJob.objects.create(type="stock", format="csv", status=status,
+                                     started_at=long_ago if started else None)
+    fresh = ExportJob.objects.create(type="stock", format="csv", status=status,
+                                     started_at=timezone.now() if started else None)
+    done = ExportJob.objects.create(type="stock", format="csv", status=ExportStatus.COMPLETED, started_at=long_ago)
+    ExportJob.objects.filter(pk__in=[stale.pk, done.pk]).update(created_at=long_ago)
+
+    assert exports.export_jobs_recover() == 1
+
+    stale.refresh_from_db()
+    assert stale.status == ExportStatus.FAILED and stale.finished_at is not None
+    assert stale.error.startswith("Interrupted: ") and says in stale.error
+    assert ExportJob.objects.get(pk=fresh.pk).status == status
+    assert ExportJob.objects.get(pk=done.pk).status == ExportStatus.COMPLETED
+    with pytest.raises(Conflict):
+        export_file_open(job=stale)
+
+
+def test_export_jobs_recover_waits_for_the_stale_after_setting(settings):
+    job = ExportJob.objects.create(type="stock", format="csv", status=ExportStatus.IN_PROGRESS,
+                                   started_at=timezone.now() - timedelta(minutes=150))
+    assert exports.export_jobs_recover() == 0  # EXPORT_STALE_MINUTES: 180 by default
+    settings.EXPORT_STALE_MINUTES = 120
+    assert exports.export_jobs_recover() == 1
+    assert ExportJob.objects.get(pk=job.pk).status == ExportStatus.FAILED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="worker locks are PostgreSQL advisory locks")
+def test_export_jobs_recover_leaves_a_job_whose_worker_is_alive():
+    from dataio.services.workers import EXPORT_JOBS, worker_lock
+
+    job = ExportJob.objects.create(type="stock", format="csv", status=ExportStatus.IN_PROGRESS,
+                                   started_at=timezone.now() - timedelta(hours=4))
+
+    with worker_lock(kind=EXPORT_JOBS, job_id=job.pk):
+        assert exports.export_jobs_recover() == 0
+    assert exports.export_jobs_recover() == 1
+
+
+def test_export_jobs_recover_task_runs_on_the_beat_schedule(settings):
+    from dataio.tasks import export_jobs_recover_task
+
+    job = ExportJob.objects.create(type="stock", format="csv")
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=1))
+
+    assert export_jobs_recover_task.delay().get() == 1
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "dataio.tasks.export_jobs_recover_task" in tasks

@@ -1,9 +1,13 @@
+import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from core.exceptions import Conflict, IllegalTransition, ValidationFailed
+from dataio.columns import IMPORT_COLUMNS
+from dataio.importers import IMPORTERS
 from dataio.models import ImportJob, ImportStatus
 from dataio.services import imports
 from dataio.services.imports import (
@@ -13,7 +17,9 @@ from dataio.services.imports import (
     import_job_undo,
     import_jobs_recover,
 )
+from dataio.services.workers import IMPORT_JOBS, worker_lock
 from inventory.models import Variant
+from suppliers.models import Supplier
 from tests import factories
 from tests.dataio.import_helpers import csv_bytes, errors, run, validate
 
@@ -160,3 +166,159 @@ def test_import_jobs_recover_fails_an_abandoned_job_and_says_so():
     fresh.refresh_from_db()
     assert job.status == ImportStatus.FAILED and job.error.startswith("Interrupted") and "nothing was written" in job.error
     assert fresh.status == ImportStatus.IN_PROGRESS
+
+
+# --- characters that cannot be stored, in every importable type ---------------------------
+
+# A whole row of each type, every column filled; the second row of the file gets the bad
+# character in one of its text columns.
+FULL_ROWS = {
+    "categories": {"name": "Mugs", "parent": "Kitchen"},
+    "products": {"sku": "J-1", "product": "Mug", "category": "Kitchen", "description": "Big", "barcode": "501",
+                 "attributes": "size=L", "price": "4.50", "cost": "1.00", "active": "true",
+                 "product_active": "true", "track_inventory": "true"},
+    "suppliers": {"name": "Acme", "contact_name": "Jo", "email": "jo@acme.example", "phone": "0113",
+                  "address": "Leeds", "website": "https://acme.example", "notes": "Mondays", "active": "true"},
+    "supplier_items": {"supplier": "Acme", "sku": "J-1", "supplier_sku": "AC-1", "unit_cost": "1.00",
+                       "lead_time_days": "7", "minimum_order_quantity": "1", "preferred": "true"},
+    "stock_counts": {"sku": "J-1", "location": "main", "counted": "3", "change": "", "reason": "Count", "type": ""},
+}
+TEXT_CELLS = [
+    (type, column.name)
+    for type, columns in IMPORT_COLUMNS.items()
+    for column in columns if column.kind == "text"
+]
+
+
+@pytest.mark.parametrize("bad", ["\u0000", "\ud800", "\udc00", "\u0001"])
+@pytest.mark.parametrize("type, column", TEXT_CELLS)
+def test_import_job_validate_json_bad_character_in_any_text_cell_fails_naming_row_and_column(type, column, bad):
+    second = {**FULL_ROWS[type], column: FULL_ROWS[type][column] + bad + "x"}
+    data = json.dumps([FULL_ROWS[type], second])  # ensure_ascii: "\u0000", "\ud800" as JSON escapes
+
+    job = validate(data, type=type, name="rows.json")
+
+    assert job.status == ImportStatus.FAILED
+    assert [(row, name) for row, name, _message in errors(job)] == [(3, column)]
+    message = errors(job)[0][2]
+    assert message.startswith(f'Row 3, column "{column}": the cell contains ') and "cannot be stored" in message
+    assert job.error == message and job.finished_at is not None
+
+
+@pytest.mark.parametrize("data, name", [
+    (b"name\nMugs\nCu\x00ps\n", "rows.csv"),
+    (b"name\nMugs\nCu\x07ps\n", "rows.csv"),
+    ("name\nMugs\nCu\x00ps\n".encode("utf-16"), "rows.csv"),
+])
+def test_import_job_validate_csv_bad_character_fails_naming_row_and_column(data, name):
+    job = validate(data, type="suppliers", name=name)
+
+    assert job.status == ImportStatus.FAILED
+    assert [(row, column) for row, column, _message in errors(job)] == [(3, "name")]
+
+
+def test_import_job_validate_json_bad_character_in_a_key_fails_naming_row():
+    job = validate('[{"name": "Acme", "no\\u0000tes": "x"}]', type="suppliers", name="rows.json")
+
+    assert job.status == ImportStatus.FAILED
+    assert [(row, column) for row, column, _message in errors(job)] == [(2, "no\\u0000tes")]
+
+
+def test_import_job_create_drops_unstorable_characters_from_the_file_name():
+    job = import_job_create(data=b"name\nAcme\n", file_name="sup\x00pli\ud800ers\x01.csv", type="suppliers",
+                            mode="UPSERT")
+    assert job.original_name == "suppliers.csv"
+
+
+# --- a check or a run that dies ends FAILED, saying so -------------------------------------
+
+def _plan_raising_runtime_error(job, *, user=None):
+    raise RuntimeError("boom\nTraceback (most recent call last):\n  File ...")
+
+
+def _plan_failing_in_the_database(job, *, user=None):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+
+
+@pytest.mark.parametrize("broken", [_plan_raising_runtime_error, _plan_failing_in_the_database])
+def test_import_job_validate_unexpected_error_ends_failed_saying_so(monkeypatch, broken):
+    monkeypatch.setattr(imports, "_plan_file", broken)
+
+    job = validate(csv_bytes("name", "Acme"), type="suppliers")
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and job.finished_at is not None
+    assert job.error.startswith("The file could not be checked: an unexpected error stopped the check")
+    assert f"import {job.pk}" in job.error and "Traceback" not in job.error and "\n" not in job.error
+    assert list(import_errors_csv(job=job))[1].startswith('1,,"The file could not be checked')
+
+
+def test_import_job_run_unexpected_error_ends_failed_saying_nothing_was_written(monkeypatch,
+                                                                               django_capture_on_commit_callbacks):
+    def broken(self, plans):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(IMPORTERS["suppliers"], "apply", broken)
+
+    job = run(django_capture_on_commit_callbacks, csv_bytes("name", "Acme", "Bolt"), type="suppliers")
+
+    assert job.status == ImportStatus.FAILED and job.finished_at is not None
+    assert job.error.startswith("Stopped by an unexpected error while importing")
+    assert job.error.endswith("nothing was written. Upload the file again.")
+    assert not Supplier.objects.exists()
+
+
+def test_import_job_run_unexpected_error_skipping_says_what_was_written(monkeypatch, settings,
+                                                                        django_capture_on_commit_callbacks):
+    settings.IMPORT_BATCH_ROWS = 1
+    apply = IMPORTERS["suppliers"].apply
+    calls = []
+
+    def second_batch_breaks(self, plans):
+        calls.append(len(plans))
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return apply(self, plans)
+
+    monkeypatch.setattr(IMPORTERS["suppliers"], "apply", second_batch_breaks)
+
+    job = run(django_capture_on_commit_callbacks, csv_bytes("name", "Acme", "Bolt"), type="suppliers",
+              on_error="skip")
+
+    assert job.status == ImportStatus.FAILED
+    assert "The first 1 of 2 rows were written (they can be undone)" in job.error
+    assert list(Supplier.objects.values_list("name", flat=True)) == ["Acme"]
+
+
+# --- recovery of every state a dead process leaves behind ----------------------------------
+
+@pytest.mark.parametrize("status, says", [
+    (ImportStatus.PENDING, "its check never started"),
+    (ImportStatus.VALIDATING, "the process checking the file stopped"),
+    (ImportStatus.IN_PROGRESS, "the worker stopped while importing"),
+])
+def test_import_jobs_recover_fails_every_working_state_left_stale(status, says):
+    long_ago = timezone.now() - timedelta(hours=2)
+    stale = ImportJob.objects.create(type="products", status=status)
+    fresh = ImportJob.objects.create(type="products", status=status)
+    waiting = ImportJob.objects.create(type="products", status=ImportStatus.VALIDATED)  # waits for the user
+    ImportJob.objects.filter(pk__in=[stale.pk, waiting.pk]).update(created_at=long_ago)
+
+    assert import_jobs_recover() == 1
+
+    stale.refresh_from_db()
+    assert stale.status == ImportStatus.FAILED and stale.finished_at is not None
+    assert stale.error.startswith("Interrupted: ") and says in stale.error and "nothing was written" in stale.error
+    assert ImportJob.objects.get(pk=fresh.pk).status == status
+    assert ImportJob.objects.get(pk=waiting.pk).status == ImportStatus.VALIDATED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="worker locks are PostgreSQL advisory locks")
+def test_import_jobs_recover_leaves_a_job_whose_process_is_alive():
+    job = ImportJob.objects.create(type="products", status=ImportStatus.VALIDATING)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    with worker_lock(kind=IMPORT_JOBS, job_id=job.pk):
+        assert import_jobs_recover() == 0
+    assert import_jobs_recover() == 1

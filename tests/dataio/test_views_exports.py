@@ -246,3 +246,32 @@ def test_export_template_view_unknown_is_404(staff_client, import_type, fmt):
     url = reverse("dataio:export_template", kwargs={"import_type": import_type, "fmt": fmt})
 
     assert staff_client.get(url).status_code == 404
+
+
+# --- who sees whose exports -----------------------------------------------------------------
+
+def _export_urls(job: ExportJob) -> list[str]:
+    return [reverse("dataio:export_detail", kwargs={"export_id": job.pk}),
+            reverse("dataio:export_download", kwargs={"export_id": job.pk})]
+
+
+def test_export_views_another_staff_members_or_an_ownerless_export_is_not_found(staff_client, stock):
+    others = _job(factories.UserFactory(username="staff-b", role="Staff"))
+    ownerless = _job(None)
+
+    listed = staff_client.get(LIST_URL).content.decode()
+    for job in (others, ownerless):
+        assert f'id="export-{job.pk}"' not in listed
+        assert [staff_client.get(url).status_code for url in _export_urls(job)] == [404, 404]
+
+
+@pytest.mark.parametrize("role", ["Manager", "Admin"])
+def test_export_views_managers_and_admins_see_and_download_everyones_exports(client, stock, role):
+    others = _job(factories.UserFactory(username="staff-b", role="Staff"))
+    ownerless = _job(None)
+    client.force_login(factories.UserFactory(username=f"{role.lower()}-x", role=role))
+
+    listed = client.get(LIST_URL).content.decode()
+    for job in (others, ownerless):
+        assert f'id="export-{job.pk}"' in listed
+        assert [client.get(url).status_code for url in _export_urls(job)] == [200, 200]

@@ -1,9 +1,11 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from dataio.models import ImportJob
 from inventory.models import StockLevel, Variant
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +205,68 @@ def test_import_list_view_bad_type_and_mode(manager_client):
 
     assert response.status_code == 400
     assert not ImportJob.objects.exists()
+
+
+# --- characters that cannot be stored ---------------------------------------------------
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800"])
+def test_import_list_view_json_with_nul_or_lone_surrogate_fails_naming_row_and_column(staff_client, stocked,
+                                                                                     escape):
+    level = stocked(5)
+    text = f'[{{"sku": "{level.variant.sku}", "counted": 9, "reason": "Count{escape}"}}]'
+
+    response = _upload(staff_client, text, type="stock_counts", name="counts.json")
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == _url("import_detail", job)
+    assert job.status == "FAILED"
+    assert list(job.row_errors.values_list("row", "column")) == [(2, "reason")]
+    page = staff_client.get(response["Location"]).content.decode()
+    assert 'Row 2, column &quot;reason&quot;: the cell contains' in page
+    progress = staff_client.get(_url("import_progress", job), HTTP_HX_REQUEST="true")
+    assert progress.status_code == 286  # the page stops polling
+    assert StockLevel.objects.get(pk=level.pk).on_hand == 5
+
+
+# --- who sees whose imports ---------------------------------------------------------------
+
+@pytest.fixture
+def other_staff_import(db):
+    """A finished stock-count import by another Staff member, with an error listed."""
+    owner = factories.UserFactory(username="staff-b", role="Staff")
+    job = ImportJob.objects.create(type="stock_counts", status="COMPLETED", original_name="b-counts.csv",
+                                   created_by=owner, finished_at=timezone.now())
+    job.row_errors.create(row=2, column="sku", message="No variant with SKU X.")
+    return job
+
+
+def test_import_views_another_staff_members_import_is_not_found(staff_client, other_staff_import):
+    job = other_staff_import
+
+    assert f'href="{_url("import_detail", job)}"' not in staff_client.get(LIST_URL).content.decode()
+    assert staff_client.get(_url("import_detail", job)).status_code == 404
+    assert staff_client.get(_url("import_progress", job), HTTP_HX_REQUEST="true").status_code == 404
+    assert staff_client.get(_url("import_errors", job)).status_code == 404
+    assert staff_client.post(_url("import_process", job), {"on_error": "rollback"}).status_code == 404
+    assert staff_client.post(_url("import_undo", job)).status_code == 404
+    job.refresh_from_db()
+    assert job.status == "COMPLETED"
+
+
+@pytest.mark.parametrize("role", ["Manager", "Admin"])
+def test_import_views_managers_and_admins_see_everyones_imports(client, other_staff_import, role):
+    job = other_staff_import
+    client.force_login(factories.UserFactory(username=f"{role.lower()}-x", role=role))
+
+    assert f'href="{_url("import_detail", job)}"' in client.get(LIST_URL).content.decode()
+    assert client.get(_url("import_detail", job)).status_code == 200
+    errors = client.get(_url("import_errors", job))
+    assert errors.status_code == 200 and "No variant with SKU X." in b"".join(errors.streaming_content).decode()
+
+
+def test_import_views_staff_see_their_own_imports(client, other_staff_import):
+    client.force_login(other_staff_import.created_by)
+
+    assert client.get(_url("import_detail", other_staff_import)).status_code == 200
+    assert client.get(_url("import_errors", other_staff_import)).status_code == 200
+    assert client.post(_url("import_undo", other_staff_import)).status_code == 403  # Staff may not undo
