@@ -3,6 +3,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 
+from api.fields import StringField
+from api.exceptions import UNKNOWN
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED
 from api.pagination import paginated_response
 from api.permissions import CanViewStock
@@ -11,16 +13,16 @@ from inventory.selectors import location_list, stock_alert_list
 
 class PreferredSupplierSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StringField()
 
 
 class StockAlertRowSerializer(serializers.Serializer):
     """A stock row at or below its threshold, with what to reorder."""
 
-    sku = serializers.CharField(source="variant.sku")
-    product = serializers.CharField(source="variant.product.name")
-    variant_name = serializers.CharField(source="variant.display_name")
-    location = serializers.CharField(source="location.code")
+    sku = StringField(source="variant.sku")
+    product = StringField(source="variant.product.name")
+    variant_name = StringField(source="variant.display_name")
+    location = StringField(source="location.code")
     on_hand = serializers.IntegerField()
     reserved = serializers.IntegerField()
     available = serializers.IntegerField(source="available_qty")
@@ -49,8 +51,8 @@ class StockAlertPageSerializer(serializers.Serializer):
 
 
 class StockAlertQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Search name, SKU or barcode.")
-    location = serializers.CharField(required=False, allow_blank=True, max_length=32, help_text="Location code.")
+    q = StringField(required=False, allow_blank=True, max_length=200, help_text="Search name, SKU or barcode.")
+    location = StringField(required=False, allow_blank=True, max_length=32, help_text="Location code.")
     critical = serializers.BooleanField(required=False, default=False, help_text="Only levels with nothing available.")
 
     def validate_location(self, value: str):
@@ -58,7 +60,7 @@ class StockAlertQuerySerializer(serializers.Serializer):
             return None
         location = location_list(active_only=False).filter(code=value).first()
         if location is None:
-            raise serializers.ValidationError(f"Unknown location {value!r}.")
+            raise serializers.ValidationError(f"Unknown location {value!r}.", code=UNKNOWN)
         return location
 
 
@@ -82,7 +84,7 @@ class StockAlertQuerySerializer(serializers.Serializer):
 @api_view(["GET"])
 @permission_classes([CanViewStock])
 def stock_low_list_view(request):
-    query = StockAlertQuerySerializer(data=request.query_params)
+    query = StockAlertQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     filters = query.validated_data
     alerts = stock_alert_list(q=filters.get("q", ""), location=filters.get("location"),

@@ -20,6 +20,7 @@ from rest_framework.decorators import api_view, parser_classes, permission_class
 from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.response import Response
 
+from api.fields import JsonBooleanField, StringField
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
 from api.permissions import HasDjangoPermission
@@ -40,6 +41,11 @@ SECTIONS_NOTE = f"Sections: {', '.join(BackupSection.values)} (users is left out
 
 
 # --- permissions ----------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "enum": list(BackupSection.values)})
+class SectionField(StringField):
+    """A section's name; the service refuses any other, naming it."""
 
 class CanManageBackups(HasDjangoPermission):
     """Reads need backups.view_backup, taking a backup add_backup, verifying change_backup,
@@ -80,25 +86,25 @@ class BackupSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=BackupKind.choices)
     status = serializers.ChoiceField(choices=BackupStatus.choices)
-    sections = serializers.ListField(child=serializers.CharField())
+    sections = serializers.ListField(child=StringField())
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="Rows per model, e.g. "
                                    "{\"inventory.variant\": 120}.")
     size = serializers.IntegerField(help_text="Bytes of the stored file.")
-    checksum = serializers.CharField(help_text="SHA-256 of the stored file.")
+    checksum = StringField(help_text="SHA-256 of the stored file.")
     encrypted = serializers.BooleanField()
-    error = serializers.CharField(help_text="Why the backup failed; empty otherwise.")
+    error = StringField(help_text="Why the backup failed; empty otherwise.")
     created_by = serializers.SerializerMethodField(help_text="Username; null for scheduled and automatic backups.")
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
     verify_ok = serializers.BooleanField(allow_null=True, help_text="The last verify's verdict; null if never.")
-    verify_message = serializers.CharField()
+    verify_message = StringField()
     drill_ok = serializers.BooleanField(allow_null=True, help_text="The last restore drill's verdict; null if never.")
-    drill_message = serializers.CharField()
+    drill_message = StringField()
     download_url = serializers.SerializerMethodField(help_text="Set once the backup is completed.")
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StringField(allow_null=True))
     def get_created_by(self, backup: Backup) -> str | None:
         return backup.created_by.get_username() if backup.created_by_id else None
 
@@ -119,24 +125,24 @@ class BackupPageSerializer(serializers.Serializer):
 
 
 class BackupCreateSerializer(serializers.Serializer):
-    sections = serializers.ListField(child=serializers.CharField(), required=False, help_text=SECTIONS_NOTE)
+    sections = serializers.ListField(child=SectionField(), required=False, allow_empty=False, help_text=SECTIONS_NOTE)
 
 
 class MemberVerdictSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = StringField()
     ok = serializers.BooleanField()
-    message = serializers.CharField()
+    message = StringField()
 
 
 class VerifySerializer(serializers.Serializer):
     ok = serializers.BooleanField()
-    message = serializers.CharField()
+    message = StringField()
     members = MemberVerdictSerializer(many=True)
     backup = BackupSerializer(help_text="The backup with the verdict recorded.")
 
 
 class RestoreCreateSerializer(serializers.Serializer):
-    dry_run = serializers.BooleanField(required=False, default=True,
+    dry_run = JsonBooleanField(required=False, default=True,
                                        help_text="true (default): report what would change, change nothing.")
     conflict = serializers.ChoiceField(
         choices=ConflictPolicy.choices, required=False, allow_null=True, allow_blank=True,
@@ -157,9 +163,9 @@ class RestoreModelReportSerializer(serializers.Serializer):
 class RestoreRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     backup = serializers.IntegerField(source="backup_id", allow_null=True)
-    file_name = serializers.CharField(source="original_name", help_text="The uploaded file's name, if any.")
+    file_name = StringField(source="original_name", help_text="The uploaded file's name, if any.")
     dry_run = serializers.BooleanField()
-    conflict = serializers.CharField(help_text="skip, overwrite, or empty when none was chosen.")
+    conflict = StringField(help_text="skip, overwrite, or empty when none was chosen.")
     status = serializers.ChoiceField(choices=RestoreStatus.choices)
     ok = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField()
@@ -169,7 +175,7 @@ class RestoreRunSerializer(serializers.Serializer):
     verify = serializers.SerializerMethodField(help_text="The verdict per member when the file was refused.")
     auto_backup = serializers.IntegerField(source="auto_backup_id", allow_null=True,
                                            help_text="The backup taken just before a real restore.")
-    error = serializers.CharField()
+    error = StringField()
     created_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
@@ -194,7 +200,7 @@ class RestoreRunSerializer(serializers.Serializer):
     def get_verify(self, run: RestoreRun) -> dict | None:
         return (run.report or {}).get("verify")
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(StringField(allow_null=True))
     def get_created_by(self, run: RestoreRun) -> str | None:
         return run.created_by.get_username() if run.created_by_id else None
 

@@ -4,7 +4,8 @@
 `GET /exports/{id}/` until `status` is COMPLETED, then fetch `download_url`. Seeing jobs
 needs dataio.view_exportjob, starting one dataio.export_data; types with prices or costs
 (products, supplier_items, purchase_orders, sales_orders) also need inventory.view_prices.
-Managers and Admins see every job, anyone else their own (dataio.selectors_exports).
+A job is seen by the user who started it and by Managers and Admins (dataio.selectors);
+anyone else's is a 404.
 """
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
@@ -14,6 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.response import Response
 
+from api.fields import StringField
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
 from api.permissions import HasDjangoPermission, ReadWritePermission
@@ -69,7 +71,7 @@ class ExportJobSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True, help_text="When the file is removed.")
-    error = serializers.CharField(help_text="Why the export failed; empty otherwise.")
+    error = StringField(help_text="Why the export failed; empty otherwise.")
 
     @extend_schema_field(serializers.IntegerField(min_value=0, max_value=100))
     def get_progress(self, job: ExportJob) -> int:
@@ -91,6 +93,46 @@ class ExportJobPageSerializer(serializers.Serializer):
     results = ExportJobSerializer(many=True)
 
 
+def _export_create_schema() -> dict:
+    """The request body per export type: each type's own filters, typed; no other names."""
+    from dataio.services.exports import FILTERS, MAX_TEXT_FILTER, STOCK_STATUSES
+    from inventory.models import MovementType
+    from orders.models import OrderStatus
+    from purchasing.models import PurchaseOrderStatus
+
+    def choice(values):
+        return {"type": "string", "enum": list(values)}
+
+    # A blank filter is left out, as if it were not sent.
+    date = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}]}
+
+    kinds = {
+        "category": {"type": "integer", "minimum": 1}, "supplier": {"type": "integer", "minimum": 1},
+        "active": {"type": "boolean"}, "q": {"type": "string", "maxLength": MAX_TEXT_FILTER},
+        "sku": {"type": "string", "maxLength": MAX_TEXT_FILTER}, "location": {"type": "string", "maxLength": 32},
+        "type": choice(["", *MovementType.values]),
+        "date_from": date, "date_to": date,
+    }
+    statuses = {ExportType.STOCK: STOCK_STATUSES, ExportType.PURCHASE_ORDERS: PurchaseOrderStatus.values,
+                ExportType.SALES_ORDERS: OrderStatus.values}
+    variants = []
+    for export_type, allowed in FILTERS.items():
+        properties = {name: {**(choice(["", *statuses[export_type]]) if name == "status" else kinds[name]),
+                             "nullable": True}
+                      for name in allowed}
+        variants.append({
+            "type": "object",
+            "required": ["type", "format"],
+            "additionalProperties": False,
+            "properties": {
+                "type": choice([export_type]),
+                "format": choice(FileFormat.values),
+                "filters": {"type": "object", "additionalProperties": False, "properties": properties},
+            },
+        })
+    return {"oneOf": variants, "description": "The export type, the file format and that type's filters."}
+
+
 class ExportCreateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ExportType.choices, help_text=EXPORT_TYPES_NOTE)
     format = serializers.ChoiceField(choices=FileFormat.choices)
@@ -104,7 +146,8 @@ class ExportCreateSerializer(serializers.Serializer):
     )
 
 
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown export (or not one of yours).")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown export (or someone else's: only Managers and "
+                                                        "Admins see every user's exports).")
 
 
 def _job_response(request, job: ExportJob, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -127,7 +170,7 @@ def _job_response(request, job: ExportJob, *, status_code: int = status.HTTP_200
     summary="Start an export",
     description="Records the job (PENDING) and writes the file in the background. " + EXPORT_TYPES_NOTE,
     tags=["exports"],
-    request=ExportCreateSerializer,
+    request={"application/json": _export_create_schema()},
     responses={201: ExportJobSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN},
 )
 @api_view(["GET", "POST"])

@@ -8,8 +8,9 @@ in the background (poll the job); Managers may undo a completed import.
 Reads need dataio.view_importjob, uploading and processing dataio.import_data, and on
 top of that the permission the type needs (products and categories:
 inventory.change_product; suppliers and supplier items: suppliers.change_supplier;
-stock counts: inventory.adjust_stock). Jobs of a type the user may not import are not
-shown to them.
+stock counts: inventory.adjust_stock). A job is seen by the user who started it and by
+Managers and Admins, and only when of a type the user may import
+(dataio.selectors_imports); anyone else's is a 404, for undo too.
 """
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -17,18 +18,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from api.fields import FormBooleanField, StringField
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
 from api.serializers import ErrorSerializer
 from dataio.forms_imports import import_type_permission
 from dataio.models import ImportJob, ImportMode, ImportType, OnError
-from dataio.selectors_imports import import_job_list, import_job_row_errors
+from dataio.selectors_imports import import_job_get, import_job_list, import_job_row_errors
 
 MAX_ERRORS_SHOWN = 1_000
 
@@ -49,20 +50,26 @@ class CanUseImports(BasePermission):
         return user.has_perm("dataio.import_data")
 
 
-class CanUndoImports(BasePermission):
-    message = "Only managers may undo an import."
+class CanSeeImports(BasePermission):
+    """Undo is checked once the job is found: someone else's job is a 404 to everyone
+    who may not see it, whether or not they may undo."""
+
+    message = "You do not have permission to view imports."
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("dataio.undo_import"))
+        return bool(user and user.is_authenticated and user.has_perm("dataio.view_importjob"))
+
+
+UNDO_REFUSED = "Only managers may undo an import."
 
 
 # --- serializers ----------------------------------------------------------------
 
 class ImportRowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="The row as seen in the spreadsheet: the header is row 1.")
-    column = serializers.CharField(allow_blank=True)
-    message = serializers.CharField()
+    column = StringField(allow_blank=True)
+    message = StringField()
 
 
 class ImportCountsSerializer(serializers.Serializer):
@@ -78,22 +85,22 @@ class ImportJobSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ImportType.choices)
     mode = serializers.ChoiceField(choices=ImportMode.choices)
     dry_run = serializers.BooleanField()
-    status = serializers.CharField(
+    status = StringField(
         help_text="PENDING, VALIDATING, VALIDATED, IN_PROGRESS, COMPLETED, PARTIAL, FAILED or UNDONE."
     )
-    file_name = serializers.CharField(source="original_name", help_text="The uploaded file's name.")
-    file_hash = serializers.CharField(help_text="SHA-256 of the file.")
+    file_name = StringField(source="original_name", help_text="The uploaded file's name.")
+    file_hash = StringField(help_text="SHA-256 of the file.")
     row_count = serializers.IntegerField()
     rows_done = serializers.IntegerField()
     progress = serializers.SerializerMethodField(help_text="Percent of rows processed, 0 to 100.")
     counts = ImportCountsSerializer(help_text="Rows to create, update, left unchanged, with errors, skipped.")
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=StringField())
     errors = serializers.SerializerMethodField(help_text=f"The first {MAX_ERRORS_SHOWN:,} problems, by row.")
     error_count = serializers.SerializerMethodField()
     preview = serializers.ListField(child=serializers.DictField(), help_text="The first rows as they will be stored.")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
-    error = serializers.CharField(allow_blank=True, help_text="Why the job failed as a whole.")
+    error = StringField(allow_blank=True, help_text="Why the job failed as a whole.")
 
     def get_progress(self, job: ImportJob) -> int:
         if not job.row_count:
@@ -119,12 +126,17 @@ class ImportJobPageSerializer(serializers.Serializer):
     results = ImportJobSerializer(many=True)
 
 
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
+class UploadField(serializers.FileField):
+    """The uploaded file's part; an empty one is refused."""
+
+
 class ImportCreateSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=f"CSV, XLSX or JSON; at most {settings.IMPORT_MAX_MB} MB.")
+    file = UploadField(help_text=f"CSV, XLSX or JSON; at most {settings.IMPORT_MAX_MB} MB.")
     type = serializers.ChoiceField(choices=ImportType.choices)
     mode = serializers.ChoiceField(choices=ImportMode.choices, required=False, default=ImportMode.UPSERT)
-    dry_run = serializers.BooleanField(required=False, default=False,
-                                       help_text="Check and report only; the job cannot be processed.")
+    dry_run = FormBooleanField(required=False, default=False,
+                               help_text="Check and report only; the job cannot be processed.")
 
     def validate_file(self, upload):
         if upload.size > settings.IMPORT_MAX_MB * 1024 * 1024:
@@ -139,17 +151,15 @@ class ImportProcessSerializer(serializers.Serializer):
 
 class ImportUndoResultSerializer(serializers.Serializer):
     undone = serializers.IntegerField(help_text="Changes reversed.")
-    left_alone = serializers.ListField(child=serializers.CharField(),
+    left_alone = serializers.ListField(child=StringField(),
                                        help_text="Records changed since the import, left as they are.")
 
 
 # --- helpers ------------------------------------------------------------------------
 
 def _job_or_404(request, import_id: int) -> ImportJob:
-    job = import_job_list(user=request.user).filter(pk=import_id).first()
-    if job is None:
-        raise DRFNotFound("Unknown import.")
-    return job
+    """The job when the user may see it; NotFound (404) otherwise."""
+    return import_job_get(user=request.user, pk=import_id)
 
 
 def _check_type(request, type: str) -> None:
@@ -161,7 +171,8 @@ def _job_response(job: ImportJob, status_code: int = status.HTTP_200_OK) -> Resp
     return Response(ImportJobSerializer(job).data, status=status_code)
 
 
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown import.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown import (or someone else's: only Managers and "
+                                                        "Admins see every user's imports).")
 CONFLICT = OpenApiResponse(ErrorSerializer, description="The job is not in a state that allows this.")
 
 
@@ -182,11 +193,14 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="The job is not in a sta
     description=(
         "Answers 201 with the job: VALIDATED (with preview and counts) or FAILED (with row errors). "
         "A missing, empty or oversized file, a bad type or mode, or a file that cannot be read at all is a 400 "
-        "naming the field."
+        "naming the field. A body whose Content-Length is over IMPORT_MAX_MB is refused with 413 before it is "
+        "read; a body without a Content-Length (chunked) with 411."
     ),
     tags=["imports"],
     request={"multipart/form-data": ImportCreateSerializer},
-    responses={201: ImportJobSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    responses={201: ImportJobSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+               411: OpenApiResponse(ErrorSerializer, description="No Content-Length: send the file with its size."),
+               413: OpenApiResponse(ErrorSerializer, description="Larger than IMPORT_MAX_MB; nothing was stored.")},
 )
 @api_view(["GET", "POST"])
 @permission_classes([CanUseImports])
@@ -256,12 +270,14 @@ def import_process_view(request, import_id: int):
                409: CONFLICT},
 )
 @api_view(["POST"])
-@permission_classes([CanUndoImports])
+@permission_classes([CanSeeImports])
 @parser_classes(WRITE_PARSERS)
 def import_undo_view(request, import_id: int):
     from dataio.services.imports import import_job_undo
 
     job = _job_or_404(request, import_id)
+    if not request.user.has_perm("dataio.undo_import"):
+        raise PermissionDenied(UNDO_REFUSED)
     result = import_job_undo(job=job, user=request.user)
     return Response({"undone": result.undone, "left_alone": list(result.left_alone)})
 

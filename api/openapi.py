@@ -1,12 +1,12 @@
 """Pieces of the OpenAPI description that every API module shares."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework.parsers import FormParser, MultiPartParser
 
 from api.parsers import SafeJSONParser
 from api.serializers import ErrorSerializer
 
-WRITE_PARSERS = [SafeJSONParser, FormParser, MultiPartParser]
+# The API reads JSON bodies; only file uploads (imports, backup restores) take multipart.
+WRITE_PARSERS = [SafeJSONParser]
 
 BAD_INPUT = OpenApiResponse(
     OpenApiTypes.OBJECT, description="Bad input: `{field: [messages]}` naming the field, or `{detail}`."
@@ -14,6 +14,44 @@ BAD_INPUT = OpenApiResponse(
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No or invalid credentials.")
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Signed in, but the role lacks the permission.")
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 500)."),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1},
+                     description="Page number, from 1; a page past the last answers 404."),
+    OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": 500},
+                     description="Rows per page (default 50, at most 500)."),
 ]
+
+
+# Answers any operation can give, documented on every one by `document_common_responses`.
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_COMMON = {
+    "400": ("Bad input: `{field: [messages]}` naming the field (query or body), or `{detail}`.", None),
+    "401": ("No or invalid credentials.", _ERROR),
+    "403": ("Signed in, but the role lacks the permission.", _ERROR),
+    "404": ("Unknown: the object in the path, a page past the last, or an object a filter or the body "
+            "names (`{detail}`, with the field when one is named).", _ERROR),
+    "406": ("The Accept header asks for a type this operation cannot answer.", _ERROR),
+}
+_WITH_BODY = {
+    "415": ("The request body's Content-Type is not one this operation reads.", _ERROR),
+}
+
+
+def document_common_responses(result, generator, request, public):
+    """Schema post-processing: every operation documents the errors every operation can answer
+    (bad input where it takes any, auth, unknown, Accept, and the body's type), as JSON."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            common = dict(_COMMON)
+            if "requestBody" in operation:
+                common.update(_WITH_BODY)
+            elif not operation.get("parameters"):
+                common.pop("400")
+            for code, (description, body) in common.items():
+                if code in responses:
+                    continue
+                schema = body or {"type": "object", "additionalProperties": True}
+                responses[code] = {"content": {"application/json": {"schema": schema}}, "description": description}
+    return result

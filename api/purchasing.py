@@ -15,10 +15,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from api.fields import JsonBooleanField, StringField, WholeNumberField
+from api.exceptions import UNKNOWN
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
 from api.permissions import PRICES_PERM, HasDjangoPermission, ReadWritePermission
-from api.serializers import ErrorSerializer, IllegalTransitionSerializer, StatusChoiceField, WholeNumberField
+from api.serializers import ErrorSerializer, IllegalTransitionSerializer, StatusChoiceField
 from core.exceptions import NotFound
 from inventory.models import Location, Variant
 from inventory.selectors import location_list, variant_get
@@ -98,14 +100,14 @@ def _money_field(help_text: str = "", max_digits: int = 14) -> serializers.Decim
 
 class PurchaseOrderSupplierSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StringField()
 
 
 class PurchaseOrderLineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    sku = serializers.CharField(source="variant.sku")
-    product = serializers.CharField(source="variant.product.name")
-    supplier_sku = serializers.CharField()
+    sku = StringField(source="variant.sku")
+    product = StringField(source="variant.product.name")
+    supplier_sku = StringField()
     quantity_ordered = serializers.IntegerField()
     quantity_received = serializers.IntegerField()
     quantity_outstanding = serializers.IntegerField(help_text="Ordered minus received, never below zero.")
@@ -117,26 +119,26 @@ class PurchaseOrderSerializer(serializers.Serializer):
     """A purchase order with its lines. Money fields only when the context says `show_prices`."""
 
     id = serializers.IntegerField()
-    number = serializers.CharField(help_text="PO-000001 upward.")
+    number = StringField(help_text="PO-000001 upward.")
     supplier = PurchaseOrderSupplierSerializer()
-    status = serializers.CharField(
+    status = StringField(
         help_text="DRAFT, PENDING, CONFIRMED, SHIPPED, PARTIALLY_RECEIVED, RECEIVED or CANCELLED.")
     allowed_transitions = serializers.SerializerMethodField(help_text="Statuses the order may be moved to by hand.")
-    currency = serializers.CharField()
+    currency = StringField()
     order_date = serializers.DateField(allow_null=True)
     expected_date = serializers.DateField(allow_null=True)
     received_date = serializers.DateField(allow_null=True, help_text="The day the last outstanding unit arrived.")
-    notes = serializers.CharField()
+    notes = StringField()
     subtotal = _money_field()
     tax = _money_field()
     shipping = _money_field()
     total = _money_field("Subtotal plus tax and shipping.")
-    created_by = serializers.CharField(source="created_by.username", allow_null=True,
+    created_by = StringField(source="created_by.username", allow_null=True,
                                        help_text="Username, or null when drafted by a reorder rule.")
     created_at = serializers.DateTimeField()
     lines = PurchaseOrderLineSerializer(many=True)
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=StringField()))
     def get_allowed_transitions(self, order) -> list[str]:
         return purchase_order_allowed_transitions(order)
 
@@ -160,17 +162,17 @@ class PurchaseOrderPageSerializer(serializers.Serializer):
 
 class PurchaseReceiptLineSerializer(serializers.Serializer):
     line = serializers.IntegerField(source="line_id", help_text="The purchase order line's id.")
-    sku = serializers.CharField(source="line.variant.sku")
+    sku = StringField(source="line.variant.sku")
     quantity = serializers.IntegerField()
-    location = serializers.CharField(source="location.code")
+    location = StringField(source="location.code")
     movement = serializers.IntegerField(source="movement_id", help_text="The RESTOCK movement written for it.")
 
 
 class PurchaseReceiptSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    idempotency_key = serializers.CharField()
-    over_receipt_reason = serializers.CharField(help_text="Why more than ordered was accepted; empty otherwise.")
-    notes = serializers.CharField()
+    idempotency_key = StringField()
+    over_receipt_reason = StringField(help_text="Why more than ordered was accepted; empty otherwise.")
+    notes = StringField()
     created_at = serializers.DateTimeField()
     lines = PurchaseReceiptLineSerializer(many=True)
 
@@ -182,7 +184,7 @@ class PurchaseReceiveResultSerializer(serializers.Serializer):
 
 class OverReceiptLineSerializer(serializers.Serializer):
     line = serializers.IntegerField()
-    sku = serializers.CharField()
+    sku = StringField()
     ordered = serializers.IntegerField()
     received = serializers.IntegerField(help_text="Received before this receipt.")
     receiving = serializers.IntegerField(help_text="What this receipt would add.")
@@ -192,7 +194,7 @@ class OverReceiptLineSerializer(serializers.Serializer):
 class OverReceiptSerializer(serializers.Serializer):
     """409: more than ordered, without `accept_over_receipt`; nothing was received."""
 
-    detail = serializers.CharField()
+    detail = StringField()
     lines = OverReceiptLineSerializer(many=True, required=False)
 
 
@@ -203,14 +205,14 @@ def _location_by_code(code: str | None) -> Location | None:
         return None
     location = location_list(active_only=False).filter(code=code).first()
     if location is None:
-        raise serializers.ValidationError(f"Unknown location {code!r}.")
+        raise serializers.ValidationError(f"Unknown location {code!r}.", code=UNKNOWN)
     return location
 
 
 def _supplier_by_id(value: int) -> Supplier:
     supplier = Supplier.objects.filter(pk=value).first()
     if supplier is None:
-        raise serializers.ValidationError(f"Unknown supplier {value}.")
+        raise serializers.ValidationError(f"Unknown supplier {value}.", code=UNKNOWN)
     return supplier
 
 
@@ -218,17 +220,28 @@ class PurchaseOrderListQuerySerializer(serializers.Serializer):
     status = StatusChoiceField(choices=PurchaseOrderStatus.choices, required=False, allow_blank=True)
     supplier = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text="Supplier id.")
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
+    q = StringField(required=False, allow_blank=True, max_length=200,
                               help_text="Order number, supplier name or a line's SKU.")
 
 
 class PurchaseOrderLineRequestSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    """One line. Lines are replaced whole, so a line is checked whole even inside a PATCH
+    (whose partial flag would otherwise let a line without `sku` or `quantity` through)."""
+
+    sku = StringField(max_length=64)
     quantity = WholeNumberField(min_value=1, max_value=MAX_QUANTITY)
     unit_cost = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
         help_text="The supplier's cost for the SKU when omitted, else the catalogue cost.",
     )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            missing = {name: [field.error_messages["required"]] for name, field in self.fields.items()
+                       if field.required and name not in data}
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)
 
 
 class PurchaseOrderCreateSerializer(serializers.Serializer):
@@ -239,8 +252,8 @@ class PurchaseOrderCreateSerializer(serializers.Serializer):
                                    default=Decimal("0"))
     shipping = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
                                         default=Decimal("0"))
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    submit = serializers.BooleanField(required=False, default=False, help_text="Submit it (PENDING) at once.")
+    notes = StringField(max_length=5000, required=False, allow_blank=True, default="")
+    submit = JsonBooleanField(required=False, default=False, help_text="Submit it (PENDING) at once.")
 
     def validate_supplier(self, value: int) -> Supplier:
         return _supplier_by_id(value)
@@ -257,7 +270,7 @@ class PurchaseOrderUpdateSerializer(serializers.Serializer):
                                    default=Decimal("0"))
     shipping = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
                                         default=Decimal("0"))
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    notes = StringField(max_length=5000, required=False, allow_blank=True, default="")
 
     def validate_supplier(self, value: int) -> Supplier:
         return _supplier_by_id(value)
@@ -265,14 +278,14 @@ class PurchaseOrderUpdateSerializer(serializers.Serializer):
 
 class PurchaseOrderTransitionSerializer(serializers.Serializer):
     to = StatusChoiceField(choices=PurchaseOrderStatus.choices, help_text="The status to move the order to.")
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+    note = StringField(max_length=300, required=False, allow_blank=True, default="",
                                  help_text="Added to the order's history.")
 
 
 class PurchaseReceiveLineRequestSerializer(serializers.Serializer):
     line = WholeNumberField(min_value=1, max_value=2**63 - 1, help_text="The purchase order line's id.")
     quantity = WholeNumberField(min_value=0, max_value=MAX_QUANTITY, help_text="Units received; 0 skips the line.")
-    location = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True,
+    location = StringField(max_length=32, required=False, allow_blank=True, allow_null=True,
                                      help_text="Location code; the default location when omitted.")
 
     def validate_location(self, value: str | None) -> Location | None:
@@ -281,13 +294,13 @@ class PurchaseReceiveLineRequestSerializer(serializers.Serializer):
 
 class PurchaseReceiveSerializer(serializers.Serializer):
     lines = PurchaseReceiveLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
-    idempotency_key = serializers.CharField(
+    idempotency_key = StringField(
         max_length=200, help_text="Sending the receipt again with the same key returns the first and changes nothing.",
     )
-    accept_over_receipt = serializers.BooleanField(required=False, default=False,
+    accept_over_receipt = JsonBooleanField(required=False, default=False,
                                                    help_text="Receive more than ordered (needs a reason).")
-    over_receipt_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    over_receipt_reason = StringField(max_length=200, required=False, allow_blank=True, default="")
+    notes = StringField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 # --- helpers --------------------------------------------------------------------
@@ -367,7 +380,7 @@ MONEY_NOTE = "Money fields (subtotal, tax, shipping, total, unit_cost, line_tota
 def purchase_order_list_view(request):
     if request.method == "POST":
         return _purchase_order_create(request)
-    query = PurchaseOrderListQuerySerializer(data=request.query_params)
+    query = PurchaseOrderListQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     filters = query.validated_data
     orders = purchase_order_with_details(purchase_order_list(

@@ -16,6 +16,8 @@ from inventory.selectors import SORTS, category_list, location_list
 from inventory.services.stock import ADJUSTABLE_TYPES
 from orders.models import OrderStatus
 from orders.services import sales_order_allowed_transitions
+from api.fields import StringField, WholeNumberField
+from api.exceptions import UNKNOWN
 
 # Quantities are stored in 32-bit integer columns; anything beyond this is a typo.
 MAX_QUANTITY = 1_000_000_000
@@ -25,13 +27,29 @@ MAX_LINES = 200
 MAX_TTL_SECONDS = 7 * 24 * 60 * 60
 
 
-def _quantity_field(*, min_value: int, **kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=min_value, max_value=MAX_QUANTITY, **kwargs)
+def _quantity_field(*, min_value: int, **kwargs) -> WholeNumberField:
+    return WholeNumberField(min_value=min_value, max_value=MAX_QUANTITY, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": -MAX_QUANTITY, "maximum": MAX_QUANTITY, "not": {"enum": [0]}})
+class SignedChangeField(WholeNumberField):
+    """A signed change of on_hand: any whole number in range but zero."""
+
+    default_error_messages = {**WholeNumberField.default_error_messages, "zero": "The quantity must not be zero."}
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value == 0:
+            self.fail("zero")
+        return value
 
 
 def _location_code_exists(code: str) -> str:
     if code and not location_list(active_only=False).filter(code=code).exists():
-        raise serializers.ValidationError(f"Unknown location {code!r}.")
+        raise serializers.ValidationError(f"Unknown location {code!r}.", code=UNKNOWN)
     return code
 
 
@@ -40,10 +58,10 @@ def _location_code_exists(code: str) -> str:
 class StockRowSerializer(serializers.Serializer):
     """One stock level: a variant at a location."""
 
-    sku = serializers.CharField(source="variant.sku")
-    product = serializers.CharField(source="variant.product.name")
-    variant_name = serializers.CharField(source="variant.display_name")
-    location = serializers.CharField(source="location.code")
+    sku = StringField(source="variant.sku")
+    product = StringField(source="variant.product.name")
+    variant_name = StringField(source="variant.display_name")
+    location = StringField(source="location.code")
     on_hand = serializers.IntegerField()
     reserved = serializers.IntegerField()
     available = serializers.IntegerField()
@@ -57,17 +75,17 @@ class MovementSerializer(serializers.Serializer):
     """One ledger row."""
 
     id = serializers.IntegerField()
-    sku = serializers.CharField(source="variant.sku")
-    location = serializers.CharField(source="location.code")
-    type = serializers.CharField()
+    sku = StringField(source="variant.sku")
+    location = StringField(source="location.code")
+    type = StringField()
     delta = serializers.IntegerField()
     quantity_before = serializers.IntegerField()
     quantity_after = serializers.IntegerField()
-    reason = serializers.CharField()
-    notes = serializers.CharField()
-    user = serializers.CharField(source="user.username", allow_null=True, help_text="Username, or null for system changes.")
-    reference = serializers.CharField()
-    idempotency_key = serializers.CharField(allow_null=True)
+    reason = StringField()
+    notes = StringField()
+    user = StringField(source="user.username", allow_null=True, help_text="Username, or null for system changes.")
+    reference = StringField()
+    idempotency_key = StringField(allow_null=True)
     created_at = serializers.DateTimeField()
 
 
@@ -88,8 +106,8 @@ class MovementPageSerializer(serializers.Serializer):
 class StockDetailSerializer(serializers.Serializer):
     """A variant's levels with totals over them."""
 
-    sku = serializers.CharField()
-    product = serializers.CharField()
+    sku = StringField()
+    product = StringField()
     levels = StockRowSerializer(many=True)
     on_hand = serializers.IntegerField()
     reserved = serializers.IntegerField()
@@ -124,15 +142,15 @@ class StockTransferResultSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StringField()
 
 
 class StockConflictSerializer(serializers.Serializer):
     """409: not enough stock, or the level holds something else than expected."""
 
-    detail = serializers.CharField()
-    sku = serializers.CharField(required=False)
-    location = serializers.CharField(required=False)
+    detail = StringField()
+    sku = StringField(required=False)
+    location = StringField(required=False)
     requested = serializers.IntegerField(required=False)
     available = serializers.IntegerField(required=False)
     on_hand = serializers.IntegerField(required=False, help_text="The level's current on_hand.")
@@ -144,19 +162,18 @@ class StockConflictSerializer(serializers.Serializer):
 # --- input: operations ------------------------------------------------------------
 
 class StockAdjustSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    location = serializers.CharField(
+    sku = StringField(max_length=64)
+    location = StringField(
         max_length=32, required=False, allow_blank=True, allow_null=True,
         help_text="Location code; the default location when omitted.",
     )
-    quantity = serializers.IntegerField(
-        min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY,
+    quantity = SignedChangeField(
         help_text="Signed change of on_hand: negative for SALE and DAMAGE, positive for RESTOCK, REFUND and RETURN.",
     )
     type = serializers.ChoiceField(choices=[(t.value, t.label) for t in ADJUSTABLE_TYPES])
-    reason = serializers.CharField(max_length=200)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    idempotency_key = serializers.CharField(
+    reason = StringField(max_length=200)
+    notes = StringField(max_length=2000, required=False, allow_blank=True, default="")
+    idempotency_key = StringField(
         max_length=200, required=False, allow_null=True, allow_blank=True,
         help_text="Retrying with the same key returns the first result and changes nothing.",
     )
@@ -165,22 +182,17 @@ class StockAdjustSerializer(serializers.Serializer):
         help_text="Compare-and-set: refuse with 409 when the level holds something else.",
     )
 
-    def validate_quantity(self, value: int) -> int:
-        if value == 0:
-            raise serializers.ValidationError("The quantity must not be zero.")
-        return value
-
 
 class StockCountSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    location = serializers.CharField(
+    sku = StringField(max_length=64)
+    location = StringField(
         max_length=32, required=False, allow_blank=True, allow_null=True,
         help_text="Location code; the default location when omitted.",
     )
     counted = _quantity_field(min_value=0, help_text="The quantity found on the shelf.")
-    reason = serializers.CharField(max_length=200)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    idempotency_key = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    reason = StringField(max_length=200)
+    notes = StringField(max_length=2000, required=False, allow_blank=True, default="")
+    idempotency_key = StringField(max_length=200, required=False, allow_null=True, allow_blank=True)
     expected_on_hand = _quantity_field(
         min_value=0, required=False, allow_null=True,
         help_text="Compare-and-set: refuse with 409 and the current value when the level holds something else.",
@@ -188,27 +200,30 @@ class StockCountSerializer(serializers.Serializer):
 
 
 class StockTransferSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    from_location = serializers.CharField(max_length=32, help_text="Code of the location the units leave.")
-    to_location = serializers.CharField(max_length=32, help_text="Code of the location the units arrive at.")
+    sku = StringField(max_length=64)
+    from_location = StringField(max_length=32, help_text="Code of the location the units leave.")
+    to_location = StringField(max_length=32, help_text="Code of the location the units arrive at.")
     quantity = _quantity_field(min_value=1)
-    reason = serializers.CharField(max_length=200)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    idempotency_key = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    reason = StringField(max_length=200)
+    notes = StringField(max_length=2000, required=False, allow_blank=True, default="")
+    idempotency_key = StringField(max_length=200, required=False, allow_null=True, allow_blank=True)
 
 
 # --- input: query strings -------------------------------------------------------
 
 class StockListQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Search name, SKU or barcode.")
-    sku = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Exact SKU.")
-    location = serializers.CharField(required=False, allow_blank=True, max_length=32, help_text="Location code.")
-    category = serializers.CharField(
+    q = StringField(required=False, allow_blank=True, max_length=200, help_text="Search name, SKU or barcode.")
+    sku = StringField(required=False, allow_blank=True, max_length=64, help_text="Exact SKU.")
+    location = StringField(required=False, allow_blank=True, max_length=32, help_text="Location code.")
+    category = StringField(
         required=False, allow_blank=True, max_length=120,
         help_text="Category id or name (its sub-categories are included).",
     )
     low_stock = serializers.BooleanField(required=False, default=False, help_text="Only levels at or below their threshold.")
-    out_of_stock = serializers.BooleanField(required=False, default=False, help_text="Only levels with nothing available.")
+    out_of_stock = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Only levels with nothing available (these are low too, so with low_stock the same).",
+    )
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="sku")
 
     def validate_location(self, value: str) -> str:
@@ -228,29 +243,24 @@ class StockListQuerySerializer(serializers.Serializer):
                 raise serializers.ValidationError(f"Several categories are named {value!r}: use the id.")
             category = matches[0] if matches else None
         if category is None:
-            raise serializers.ValidationError(f"Unknown category {value!r}.")
+            raise serializers.ValidationError(f"Unknown category {value!r}.", code=UNKNOWN)
         return category.pk
-
-    def validate(self, attrs):
-        if attrs.get("low_stock") and attrs.get("out_of_stock"):
-            raise serializers.ValidationError({"low_stock": ["Use either low_stock or out_of_stock, not both."]})
-        return attrs
 
 
 class StockDetailQuerySerializer(serializers.Serializer):
-    location = serializers.CharField(required=False, allow_blank=True, max_length=32, help_text="Only this location's level.")
+    location = StringField(required=False, allow_blank=True, max_length=32, help_text="Only this location's level.")
 
     def validate_location(self, value: str) -> str:
         return _location_code_exists(value)
 
 
 class MovementListQuerySerializer(serializers.Serializer):
-    sku = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Exact SKU.")
+    sku = StringField(required=False, allow_blank=True, max_length=64, help_text="Exact SKU.")
     type = serializers.ChoiceField(choices=MovementType.choices, required=False, allow_blank=True)
-    location = serializers.CharField(required=False, allow_blank=True, max_length=32, help_text="Location code.")
-    user = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="Username.")
-    date_from = serializers.DateField(required=False, allow_null=True, help_text="First day, YYYY-MM-DD.")
-    date_to = serializers.DateField(required=False, allow_null=True, help_text="Last day, YYYY-MM-DD.")
+    location = StringField(required=False, allow_blank=True, max_length=32, help_text="Location code.")
+    user = StringField(required=False, allow_blank=True, max_length=150, help_text="Username.")
+    date_from = serializers.DateField(required=False, help_text="First day, YYYY-MM-DD.")
+    date_to = serializers.DateField(required=False, help_text="Last day, YYYY-MM-DD.")
 
     def validate_location(self, value: str) -> str:
         return _location_code_exists(value)
@@ -261,7 +271,7 @@ class MovementListQuerySerializer(serializers.Serializer):
             return None
         user_id = get_user_model().objects.filter(username=value).values_list("pk", flat=True).first()
         if user_id is None:
-            raise serializers.ValidationError(f"Unknown user {value!r}.")
+            raise serializers.ValidationError(f"Unknown user {value!r}.", code=UNKNOWN)
         return user_id
 
     def validate(self, attrs):
@@ -273,23 +283,12 @@ class MovementListQuerySerializer(serializers.Serializer):
 
 # --- reservations, cart, checkout and orders ----------------------------------------
 
-class WholeNumberField(serializers.IntegerField):
-    """An integer sent as a JSON number: "3", 2.5 and true are refused, not coerced."""
-
-    default_error_messages = {"invalid": "Must be a whole number."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 def _line_quantity_field(**kwargs) -> WholeNumberField:
     return WholeNumberField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
 
 
-def _line_location_field() -> serializers.CharField:
-    return serializers.CharField(
+def _line_location_field() -> StringField:
+    return StringField(
         max_length=32, required=False, allow_blank=True, allow_null=True,
         help_text="Location code; the default location when omitted.",
     )
@@ -301,7 +300,7 @@ def _location_by_code(code: str | None) -> Location | None:
         return None
     location = location_list(active_only=False).filter(code=code).first()
     if location is None:
-        raise serializers.ValidationError(f"Unknown location {code!r}.")
+        raise serializers.ValidationError(f"Unknown location {code!r}.", code=UNKNOWN)
     return location
 
 
@@ -318,8 +317,8 @@ def seconds_left(reservation) -> int | None:
 # output
 
 class ReservationLineSerializer(serializers.Serializer):
-    sku = serializers.CharField(source="variant.sku")
-    location = serializers.CharField(source="location.code")
+    sku = StringField(source="variant.sku")
+    location = StringField(source="location.code")
     quantity = serializers.IntegerField()
 
 
@@ -327,8 +326,8 @@ class ReservationSerializer(serializers.Serializer):
     """A reservation and the stock it holds."""
 
     id = serializers.IntegerField()
-    reference = serializers.CharField()
-    status = serializers.CharField(help_text="ACTIVE, COMMITTED, RELEASED or EXPIRED.")
+    reference = StringField()
+    status = StringField(help_text="ACTIVE, COMMITTED, RELEASED or EXPIRED.")
     expires_at = serializers.DateTimeField(allow_null=True, help_text="Null: held until committed or released.")
     seconds_left = serializers.SerializerMethodField(
         help_text="Seconds until an active reservation lapses; 0 once closed or overdue; null when it never lapses.",
@@ -348,8 +347,8 @@ class ReservationPageSerializer(serializers.Serializer):
 
 
 class ShortLineSerializer(serializers.Serializer):
-    sku = serializers.CharField()
-    location = serializers.CharField()
+    sku = StringField()
+    location = StringField()
     requested = serializers.IntegerField()
     available = serializers.IntegerField()
 
@@ -357,12 +356,12 @@ class ShortLineSerializer(serializers.Serializer):
 class ShortfallSerializer(serializers.Serializer):
     """409: not enough stock for some lines; nothing was held."""
 
-    detail = serializers.CharField()
+    detail = StringField()
     lines = ShortLineSerializer(many=True)
 
 
 class CartLineResultSerializer(serializers.Serializer):
-    sku = serializers.CharField()
+    sku = StringField()
     quantity = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["ok", "out_of_stock", "insufficient", "unknown_sku"])
     available = serializers.IntegerField(allow_null=True, help_text="Units available; null for an unknown SKU.")
@@ -375,8 +374,8 @@ class CartValidateResultSerializer(serializers.Serializer):
 
 class OrderLineSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    sku = serializers.CharField(source="variant.sku")
-    product = serializers.CharField(source="variant.product.name")
+    sku = StringField(source="variant.sku")
+    product = StringField(source="variant.product.name")
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False,
@@ -388,7 +387,7 @@ class OrderLineSerializer(serializers.Serializer):
 
 class OrderReservationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField(help_text="ACTIVE, COMMITTED, RELEASED or EXPIRED.")
+    status = StringField(help_text="ACTIVE, COMMITTED, RELEASED or EXPIRED.")
     expires_at = serializers.DateTimeField(allow_null=True)
     seconds_left = serializers.SerializerMethodField()
 
@@ -403,18 +402,18 @@ class OrderSerializer(serializers.Serializer):
 
     PRICE_FIELDS = ("total", "amount_paid", "amount_refunded")
 
-    number = serializers.CharField()
-    status = serializers.CharField(help_text="PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED, REFUNDED or NEEDS_ATTENTION.")
-    source = serializers.CharField(help_text="MANUAL, API or CHECKOUT.")
-    customer_name = serializers.CharField()
-    customer_email = serializers.CharField()
-    currency = serializers.CharField()
+    number = StringField()
+    status = StringField(help_text="PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED, REFUNDED or NEEDS_ATTENTION.")
+    source = StringField(help_text="MANUAL, API or CHECKOUT.")
+    customer_name = StringField()
+    customer_email = StringField()
+    currency = StringField()
     total = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
     paid = serializers.BooleanField(source="is_paid")
     paid_at = serializers.DateTimeField(allow_null=True)
     amount_paid = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
     amount_refunded = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    attention = serializers.CharField(help_text="Why staff must look at the order; empty when nothing is wrong.")
+    attention = StringField(help_text="Why staff must look at the order; empty when nothing is wrong.")
     created_at = serializers.DateTimeField()
     lines = OrderLineSerializer(many=True)
     reservation = serializers.SerializerMethodField(help_text="The order's newest reservation, or null.")
@@ -426,7 +425,7 @@ class OrderSerializer(serializers.Serializer):
         newest = max(order.reservations.all(), key=lambda r: r.pk, default=None)
         return OrderReservationSerializer(newest).data if newest else None
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=StringField()))
     def get_allowed_transitions(self, order) -> list[str]:
         return sales_order_allowed_transitions(order)
 
@@ -449,21 +448,21 @@ class OrderPageSerializer(serializers.Serializer):
 
 class CheckoutResultSerializer(serializers.Serializer):
     order = OrderSerializer()
-    checkout_url = serializers.CharField(help_text="Stripe Checkout page to send the customer to.")
+    checkout_url = StringField(help_text="Stripe Checkout page to send the customer to.")
     expires_at = serializers.DateTimeField(help_text="When the reservation (and the Checkout Session) lapses.")
 
 
 class IllegalTransitionSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why the order cannot move there.")
-    status = serializers.CharField(required=False)
-    to = serializers.CharField(required=False)
-    allowed = serializers.ListField(child=serializers.CharField(), required=False)
+    detail = StringField(help_text="Why the order cannot move there.")
+    status = StringField(required=False)
+    to = StringField(required=False)
+    allowed = serializers.ListField(child=StringField(), required=False)
 
 
 # input
 
 class CartLineSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = StringField(max_length=64)
     quantity = _line_quantity_field()
     location = _line_location_field()
 
@@ -479,7 +478,7 @@ class CartValidateSerializer(serializers.Serializer):
 
 
 class ReservationLineRequestSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = StringField(max_length=64)
     quantity = _line_quantity_field()
     location = _line_location_field()
 
@@ -488,13 +487,13 @@ class ReservationLineRequestSerializer(serializers.Serializer):
 
 
 class ReservationCreateSerializer(serializers.Serializer):
-    reference = serializers.CharField(max_length=200, help_text="Your reference: a cart, an order, a session.")
+    reference = StringField(max_length=200, help_text="Your reference: a cart, an order, a session.")
     lines = ReservationLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     ttl_seconds = WholeNumberField(
         min_value=1, max_value=MAX_TTL_SECONDS, required=False, allow_null=True,
         help_text="How long to hold the stock; RESERVATION_TTL_MINUTES when omitted. At most 7 days.",
     )
-    idempotency_key = serializers.CharField(
+    idempotency_key = StringField(
         max_length=200, required=False, allow_null=True, allow_blank=True,
         help_text="Retrying with the same key returns the first reservation and holds nothing more.",
     )
@@ -502,24 +501,24 @@ class ReservationCreateSerializer(serializers.Serializer):
 
 class ReservationListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False, allow_blank=True)
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Exact reference.")
+    reference = StringField(required=False, allow_blank=True, max_length=200, help_text="Exact reference.")
 
 
 class CheckoutLineSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = StringField(max_length=64)
     quantity = _line_quantity_field()
 
 
 class CheckoutSerializer(serializers.Serializer):
     lines = CheckoutLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
-    success_url = serializers.CharField(max_length=2000, help_text="Absolute http(s) address Stripe returns to after payment.")
-    cancel_url = serializers.CharField(max_length=2000, help_text="Absolute http(s) address Stripe returns to on cancel.")
+    success_url = StringField(max_length=2000, help_text="Absolute http(s) address Stripe returns to after payment.")
+    cancel_url = StringField(max_length=2000, help_text="Absolute http(s) address Stripe returns to on cancel.")
     customer_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    customer_name = StringField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class OrderLineRequestSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = StringField(max_length=64)
     quantity = _line_quantity_field()
     unit_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
@@ -532,15 +531,15 @@ class OrderLineRequestSerializer(serializers.Serializer):
 
 
 class OrderCreateSerializer(serializers.Serializer):
-    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    customer_name = StringField(max_length=200, required=False, allow_blank=True, default="")
     customer_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    notes = StringField(max_length=5000, required=False, allow_blank=True, default="")
     lines = OrderLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
 
 
 class OrderListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, allow_blank=True)
-    search = serializers.CharField(
+    search = StringField(
         required=False, allow_blank=True, max_length=200, help_text="Order number, customer name or email.",
     )
 
@@ -556,5 +555,5 @@ class StatusChoiceField(serializers.ChoiceField):
 
 class OrderTransitionSerializer(serializers.Serializer):
     to = StatusChoiceField(choices=OrderStatus.choices, help_text="The status to move the order to.")
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+    note = StringField(max_length=300, required=False, allow_blank=True, default="",
                                  help_text="Added to the order's timeline.")

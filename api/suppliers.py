@@ -6,6 +6,7 @@ only by users who may see prices (inventory.view_prices).
 """
 from decimal import Decimal
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
@@ -13,6 +14,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from api.fields import JsonBooleanField, StringField, WholeNumberField
+from api.exceptions import UNKNOWN
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
 from api.serializers import ErrorSerializer
@@ -92,9 +95,9 @@ class SupplierItemSerializer(serializers.Serializer):
     """An item. `unit_cost` is left out unless the context says `show_prices`."""
 
     id = serializers.IntegerField()
-    sku = serializers.CharField(source="variant.sku")
-    product = serializers.CharField(source="variant.product.name")
-    supplier_sku = serializers.CharField()
+    sku = StringField(source="variant.sku")
+    product = StringField(source="variant.product.name")
+    supplier_sku = StringField()
     unit_cost = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False,
         help_text="Only for users who may see prices (inventory.view_prices).",
@@ -112,13 +115,13 @@ class SupplierItemSerializer(serializers.Serializer):
 
 class SupplierSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    contact_name = serializers.CharField()
-    email = serializers.CharField()
-    phone = serializers.CharField()
-    address = serializers.CharField()
-    website = serializers.CharField()
-    notes = serializers.CharField()
+    name = StringField()
+    contact_name = StringField()
+    email = StringField()
+    phone = StringField()
+    address = StringField()
+    website = StringField()
+    notes = StringField()
     active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -147,7 +150,7 @@ class SupplierItemPageSerializer(serializers.Serializer):
 
 
 class SupplierConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why it cannot be deleted, and how to deactivate it instead.")
+    detail = StringField(help_text="Why it cannot be deleted, and how to deactivate it instead.")
     purchase_orders = serializers.IntegerField(required=False)
     stock_movements = serializers.IntegerField(required=False)
 
@@ -155,51 +158,62 @@ class SupplierConflictSerializer(serializers.Serializer):
 # --- serializers: input -------------------------------------------------------------
 
 class SupplierListQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
+    q = StringField(required=False, allow_blank=True, max_length=200,
                               help_text="Search name, contact name or email.")
     active = serializers.BooleanField(required=False, allow_null=True, default=None,
                                       help_text="true: only active suppliers; false: only inactive ones.")
 
 
-def _text_field(max_length: int, **kwargs) -> serializers.CharField:
-    return serializers.CharField(max_length=max_length, required=False, allow_blank=True, default="",
+# A web address as the service takes it: a host name with a dot (labels of at most 63
+# characters), an optional port and path; https:// is added when no scheme is given.
+WEBSITE_PATTERN = (r"^$|^(?:https?://)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+                   r"(?::[0-9]{1,5})?(?:/[!-~]*)?$")
+
+
+@extend_schema_field({"type": "string", "maxLength": 192, "pattern": WEBSITE_PATTERN})
+class WebsiteField(StringField):
+    """A supplier's website (the service checks and completes it)."""
+
+
+EMAIL_PATTERN = (r"^$|^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                 r"[A-Za-z]{2,63}$")
+
+
+@extend_schema_field({"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN})
+class EmailTextField(StringField):
+    """A supplier's email address, or blank (the service checks it)."""
+
+
+def _text_field(max_length: int, **kwargs) -> StringField:
+    return StringField(max_length=max_length, required=False, allow_blank=True, default="",
                                  trim_whitespace=True, **kwargs)
 
 
 class SupplierCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, help_text="Unique whatever its case.")
+    name = StringField(max_length=200, help_text="Unique whatever its case.")
     contact_name = _text_field(200)
-    email = _text_field(254)
+    email = EmailTextField(max_length=254, required=False, allow_blank=True, default="", trim_whitespace=True)
     phone = _text_field(50)
     address = _text_field(5000)
-    website = _text_field(200, help_text="An http(s) address; https:// is added when no scheme is given.")
+    # 192: room for the https:// added to an address without a scheme (200 stored at most).
+    website = WebsiteField(max_length=192, required=False, allow_blank=True, default="", trim_whitespace=True,
+                           help_text="An http(s) address; https:// is added when no scheme is given.")
     notes = _text_field(5000)
-    active = serializers.BooleanField(required=False, default=True)
+    active = JsonBooleanField(required=False, default=True)
 
 
 class SupplierUpdateSerializer(serializers.Serializer):
     """PUT sends every field (missing ones take their defaults); PATCH only those to change."""
 
-    name = serializers.CharField(max_length=200)
+    name = StringField(max_length=200)
     contact_name = _text_field(200)
-    email = _text_field(254)
+    email = EmailTextField(max_length=254, required=False, allow_blank=True, default="", trim_whitespace=True)
     phone = _text_field(50)
     address = _text_field(5000)
-    website = _text_field(200)
+    website = WebsiteField(max_length=192, required=False, allow_blank=True, default="", trim_whitespace=True)
     notes = _text_field(5000)
-    active = serializers.BooleanField(required=False, default=True,
+    active = JsonBooleanField(required=False, default=True,
                                       help_text="false deactivates: no new purchase orders; history stays.")
-
-
-class WholeNumberField(serializers.IntegerField):
-    """An integer sent as a JSON number (or a form field's digits): 2.5 and true are refused."""
-
-    default_error_messages = {"invalid": "Must be a whole number."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or isinstance(data, float):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def _cost_field(**kwargs) -> serializers.DecimalField:
@@ -210,12 +224,12 @@ def _cost_field(**kwargs) -> serializers.DecimalField:
 
 
 class SupplierItemCreateSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64, help_text="Our SKU of the variant.")
+    sku = StringField(max_length=64, help_text="Our SKU of the variant.")
     supplier_sku = _text_field(64)
     unit_cost = _cost_field(required=False, default=Decimal("0.00"))
     lead_time_days = WholeNumberField(min_value=0, max_value=MAX_LEAD_TIME_DAYS, required=False, default=7)
     minimum_order_quantity = WholeNumberField(min_value=1, max_value=MAX_ORDER_QUANTITY, required=False, default=1)
-    preferred = serializers.BooleanField(
+    preferred = JsonBooleanField(
         required=False, default=False,
         help_text="Make this the variant's preferred supplier; the previous one stops being preferred.",
     )
@@ -224,15 +238,15 @@ class SupplierItemCreateSerializer(serializers.Serializer):
         try:
             return variant_get(sku=value.strip())
         except NotFound:
-            raise serializers.ValidationError(f"Unknown SKU {value!r}.") from None
+            raise serializers.ValidationError(f"Unknown SKU {value!r}.", code=UNKNOWN) from None
 
 
 class SupplierItemUpdateSerializer(serializers.Serializer):
-    supplier_sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    supplier_sku = StringField(max_length=64, required=False, allow_blank=True)
     unit_cost = _cost_field(required=False)
     lead_time_days = WholeNumberField(min_value=0, max_value=MAX_LEAD_TIME_DAYS, required=False)
     minimum_order_quantity = WholeNumberField(min_value=1, max_value=MAX_ORDER_QUANTITY, required=False)
-    preferred = serializers.BooleanField(required=False)
+    preferred = JsonBooleanField(required=False)
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -257,6 +271,7 @@ def _item_response(request, item: SupplierItem, *, status_code: int = status.HTT
 
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown supplier or item.")
+NAME_TAKEN = OpenApiResponse(OpenApiTypes.OBJECT, description="`{name: [message]}`: another supplier has the name.")
 COST_NOTE = "`unit_cost` only for users who may see prices (inventory.view_prices)."
 
 
@@ -276,7 +291,7 @@ COST_NOTE = "`unit_cost` only for users who may see prices (inventory.view_price
     summary="Create a supplier",
     tags=["suppliers"],
     request=SupplierCreateSerializer,
-    responses={201: SupplierDetailSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    responses={201: SupplierDetailSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 409: NAME_TAKEN},
 )
 @api_view(["GET", "POST"])
 @permission_classes([CanUseSuppliers])
@@ -287,7 +302,7 @@ def supplier_list_view(request):
         serializer.is_valid(raise_exception=True)
         supplier = supplier_create(**serializer.validated_data)
         return _supplier_detail(request, supplier, status_code=status.HTTP_201_CREATED)
-    query = SupplierListQuerySerializer(data=request.query_params)
+    query = SupplierListQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     suppliers = supplier_list(q=query.validated_data.get("q"), active=query.validated_data.get("active"))
     return paginated_response(request, suppliers, SupplierSerializer)
@@ -307,7 +322,7 @@ def supplier_list_view(request):
     summary="Replace a supplier's details",
     tags=["suppliers"],
     request=SupplierUpdateSerializer,
-    responses={200: SupplierDetailSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    responses={200: SupplierDetailSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: NAME_TAKEN},
 )
 @extend_schema(
     methods=["PATCH"],
@@ -316,7 +331,7 @@ def supplier_list_view(request):
     description='`{"active": false}` deactivates the supplier: no new purchase orders go to it; its history stays.',
     tags=["suppliers"],
     request=SupplierUpdateSerializer,
-    responses={200: SupplierDetailSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    responses={200: SupplierDetailSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: NAME_TAKEN},
 )
 @extend_schema(
     methods=["DELETE"],

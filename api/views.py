@@ -101,13 +101,13 @@ UNKNOWN_SKU = OpenApiResponse(ErrorSerializer, description="Unknown SKU.")
 @api_view(["GET"])
 @permission_classes([CanViewStock])
 def stock_list_view(request):
-    query = StockListQuerySerializer(data=request.query_params)
+    query = StockListQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     filters = query.validated_data
-    if filters["low_stock"]:
-        stock_status = "low"
-    elif filters["out_of_stock"]:
+    if filters["out_of_stock"]:
         stock_status = "out"
+    elif filters["low_stock"]:
+        stock_status = "low"
     else:
         stock_status = ""
     levels = stock_level_list(
@@ -131,7 +131,7 @@ def stock_list_view(request):
 @api_view(["GET"])
 @permission_classes([CanViewStock])
 def stock_detail_view(request, sku: str):
-    query = StockDetailQuerySerializer(data=request.query_params)
+    query = StockDetailQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     variant = variant_get(sku=sku)
     levels = list(stock_level_list(sku=variant.sku, location_code=query.validated_data.get("location", "")))
@@ -292,7 +292,7 @@ def stock_transfer_view(request):
 @api_view(["GET"])
 @permission_classes([CanViewMovements])
 def movement_list_view(request):
-    query = MovementListQuerySerializer(data=request.query_params)
+    query = MovementListQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     filters = query.validated_data
     movements = movement_list(
@@ -445,7 +445,7 @@ def cart_validate_view(request):
 def reservation_list_view(request):
     if request.method == "POST":
         return _reservation_create(request)
-    query = ReservationListQuerySerializer(data=request.query_params)
+    query = ReservationListQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     filters = query.validated_data
     reservations = reservation_list(status=filters.get("status"), reference=filters.get("reference"))
@@ -605,7 +605,7 @@ def checkout_view(request):
 def order_list_view(request):
     if request.method == "POST":
         return _order_create(request)
-    query = OrderListQuerySerializer(data=request.query_params)
+    query = OrderListQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     filters = query.validated_data
     orders = sales_order_with_details(sales_order_list(status=filters.get("status"), q=filters.get("search")))

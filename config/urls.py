@@ -18,3 +18,8 @@ urlpatterns = [
     path("webhooks/stripe/", stripe_webhook_view, name="stripe_webhook"),
     path("", include("core.urls")),
 ]
+
+handler400 = "core.views.bad_request_view"
+handler403 = "core.views.permission_denied_view"
+handler404 = "core.views.page_not_found_view"
+handler500 = "core.views.server_error_view"

@@ -24,7 +24,12 @@ class ValidationFailed(ApplicationError):
 
 
 class NotFound(ApplicationError):
+    """Something named does not exist; the body always has `detail` (and the field when named)."""
+
     status_code = 404
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"detail": self.message, **super().as_dict()}
 
 
 class Conflict(ApplicationError):

@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -19,3 +20,28 @@ def healthz_view(request):
         "broker": {"ok": broker_ok, "detail": broker_detail},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# --- error pages: JSON under /api/, the site's pages elsewhere ---------------
+
+def _api_error(request, status: int, detail: str):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail}, status=status)
+    return None
+
+
+def bad_request_view(request, exception):
+    return _api_error(request, 400, "Bad request.") or defaults.bad_request(request, exception)
+
+
+def permission_denied_view(request, exception):
+    return _api_error(request, 403, "You do not have permission to perform this action.") or \
+        defaults.permission_denied(request, exception)
+
+
+def page_not_found_view(request, exception):
+    return _api_error(request, 404, "Not found.") or defaults.page_not_found(request, exception)
+
+
+def server_error_view(request):
+    return _api_error(request, 500, "Server error.") or defaults.server_error(request)

@@ -220,10 +220,10 @@ def import_undo_view(request, import_id: int):
     from dataio.services.imports import import_job_undo
 
     job = _job_or_404(request, import_id)  # someone else's job is "not found" even to those who may not undo
-    if request.method == "GET":
-        return redirect("dataio:import_detail", import_id=job.pk)
     if not request.user.has_perm("dataio.undo_import"):
         raise PermissionDenied
+    if request.method == "GET":
+        return redirect("dataio:import_detail", import_id=job.pk)
     try:
         result = import_job_undo(job=job, user=request.user)
     except ApplicationError as exc:

@@ -50,7 +50,7 @@ def location_get(*, code: str | None, field: str = "location") -> Location:
         return location_default()
     location = Location.objects.filter(code=code).first()
     if location is None:
-        raise ValidationFailed(f"Unknown location {code!r}.", field=field)
+        raise NotFound(f"Unknown location {code!r}.", field=field)
     return location
 
 

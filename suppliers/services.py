@@ -147,7 +147,7 @@ def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
         taken = taken.exclude(pk=exclude_pk)
     other = taken.first()
     if other is not None:
-        raise ValidationFailed(f"A supplier named {other.name!r} already exists: choose another name.", field="name")
+        raise Conflict(f"A supplier named {other.name!r} already exists: choose another name.", field="name")
 
 
 def _lock_supplier(supplier: Supplier) -> Supplier:
@@ -183,7 +183,7 @@ def supplier_create(
             return Supplier.objects.create(**values)
     except IntegrityError:
         # Another writer took the exact name between our check and our insert.
-        raise ValidationFailed(f"A supplier named {values['name']!r} already exists: choose another name.",
+        raise Conflict(f"A supplier named {values['name']!r} already exists: choose another name.",
                                field="name") from None
 
 
@@ -226,7 +226,7 @@ def supplier_update(
             if changed:
                 supplier.save(update_fields=[*changed, "updated_at"])
     except IntegrityError:
-        raise ValidationFailed(f"A supplier named {values.get('name')!r} already exists: choose another name.",
+        raise Conflict(f"A supplier named {values.get('name')!r} already exists: choose another name.",
                                field="name") from None
     return supplier
 

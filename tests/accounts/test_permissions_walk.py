@@ -122,7 +122,9 @@ def _url(name: str, route: str, level, order, reservation, item, purchase_order,
 
 
 @pytest.fixture
-def urls(stocked):
+def urls(stocked, staff_user):
+    """Every URL with an object of each kind; the import and export jobs are the Staff user's own
+    (their jobs are visible to their owner, Managers and Admins)."""
     from inventory.services import ReservationLineRequest, reservation_create
     from orders.services import OrderLineRequest, sales_order_create
     from purchasing.services import PurchaseLineRequest, purchase_order_create
@@ -137,8 +139,8 @@ def urls(stocked):
     item = SupplierItemFactory(variant=level.variant, preferred=True)
     purchase_order = purchase_order_create(supplier=item.supplier,
                                            lines=[PurchaseLineRequest(variant=level.variant, quantity=3)])
-    export_job = ExportJob.objects.create(type="stock", format="csv")
-    import_job = ImportJob.objects.create(type="stock_counts", status="FAILED", error="walk")
+    export_job = ExportJob.objects.create(type="stock", format="csv", created_by=staff_user)
+    import_job = ImportJob.objects.create(type="stock_counts", status="FAILED", error="walk", created_by=staff_user)
     backup = Backup.objects.create(sections=["catalogue"])  # PENDING
     restore_run = RestoreRun.objects.create(backup=backup, status="FAILED", error="walk")
     return [(name, _url(name, route, level, order, reservation, item, purchase_order, export_job, import_job,

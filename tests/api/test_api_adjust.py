@@ -50,14 +50,24 @@ def test_stock_adjust_view_uses_default_location_when_omitted(staff_api, stocked
     assert level.on_hand == 7
 
 
-def test_stock_adjust_view_accepts_form_encoded_body(staff_api, stocked):
+def test_stock_adjust_view_form_encoded_body_is_415_and_changes_nothing(staff_api, stocked):
     level = stocked(2)
 
-    response = staff_api.post(URL, payload(level.variant.sku, quantity="4", type="RESTOCK"))
+    response = staff_api.post(URL, payload(level.variant.sku, quantity="4", type="RESTOCK"), format="multipart")
 
-    assert response.status_code == 201
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.json()["detail"]
     level.refresh_from_db()
-    assert level.on_hand == 6
+    assert level.on_hand == 2
+
+
+def test_stock_adjust_view_quantity_as_text_is_400(staff_api, stocked):
+    level = stocked(2)
+
+    response = staff_api.post(URL, payload(level.variant.sku, quantity="4", type="RESTOCK"), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"quantity": ["Must be a whole number."]}
 
 
 @pytest.mark.smoke

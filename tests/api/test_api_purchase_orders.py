@@ -353,9 +353,27 @@ def test_purchase_order_patch_expected_date_and_notes_until_closed(manager_api, 
     assert refused.status_code == 409 and "no longer be changed" in refused.json()["detail"]
 
 
+@pytest.mark.parametrize(("lines", "missing"), [
+    ([{"quantity": 1}], {"sku"}),
+    ([{}], {"sku", "quantity"}),
+    ([{"sku": "A"}], {"quantity"}),
+])
+def test_purchase_order_patch_lines_are_checked_whole(manager_api, catalogue, lines, missing):
+    supplier, a, _ = catalogue
+    order = order_create(supplier, (a, 2))
+    before = _state()
+
+    response = manager_api.patch(detail_url(order), {"lines": lines}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["lines"][0]) == missing
+    assert all(messages == ["This field is required."] for messages in response.json()["lines"][0].values())
+    assert _state() == before
+
+
 @pytest.mark.parametrize(("change", "status_code", "key"), [
     ({"lines": [{"sku": "NOPE-9", "quantity": 1}]}, 404, "sku"),
-    ({"supplier": 999999}, 400, "supplier"),
+    ({"supplier": 999999}, 404, "supplier"),
     ({"tax": "-1"}, 400, "tax"),
     ({"lines": []}, 400, "lines"),
 ])

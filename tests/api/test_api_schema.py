@@ -94,11 +94,32 @@ def test_schema_view_describes_the_stock_row_and_requests(schema):
     assert set(components["StockRow"]["required"]) >= {
         "sku", "product", "location", "on_hand", "reserved", "available", "low_stock_threshold", "is_low", "is_out",
     }
-    assert set(components["StockAdjust"]["required"]) == {"sku", "quantity", "type", "reason"}
-    assert set(components["StockCount"]["required"]) == {"sku", "counted", "reason"}
-    assert set(components["StockTransfer"]["required"]) == {"sku", "from_location", "to_location", "quantity", "reason"}
+    assert set(components["StockAdjustRequest"]["required"]) == {"sku", "quantity", "type", "reason"}
+    assert set(components["StockCountRequest"]["required"]) == {"sku", "counted", "reason"}
+    assert set(components["StockTransferRequest"]["required"]) == {"sku", "from_location", "to_location", "quantity", "reason"}
     assert set(components["StockTransferResult"]["properties"]) == {"from", "to", "movements"}
-    assert components["StockAdjust"]["properties"]["quantity"]["maximum"] == 1_000_000_000
+    assert components["StockAdjustRequest"]["properties"]["quantity"]["maximum"] == 1_000_000_000
+    assert components["StockAdjustRequest"]["properties"]["quantity"]["not"] == {"enum": [0]}
+    assert components["StockAdjustRequest"]["properties"]["sku"]["minLength"] == 1
+
+
+def test_schema_view_every_operation_documents_the_common_errors_as_json(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"401", "403", "404", "406"} <= set(responses), f"{method} {path}"
+            if "requestBody" in operation:
+                assert {"400", "415"} <= set(responses), f"{method} {path}"
+                assert set(operation["requestBody"]["content"]) <= {"application/json", "multipart/form-data"}
+            for code in ("401", "403", "404"):
+                assert set(responses[code]["content"]) == {"application/json"}, f"{method} {path} {code}"
+
+
+def test_schema_view_page_parameters_say_their_range(schema):
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/stock/"]["get"]["parameters"]}
+
+    assert parameters["page"] == {"type": "integer", "minimum": 1}
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 500}
 
 
 def test_schema_view_documents_error_codes(schema):
@@ -116,9 +137,9 @@ def test_schema_view_documents_reservations_checkout_and_orders(schema):
     assert {"200", "201", "400", "401", "403", "404", "409"} <= set(paths["/api/v1/reservations/"]["post"]["responses"])
     assert {"201", "400", "401", "403", "404", "409", "502", "503"} <= set(paths["/api/v1/checkout/"]["post"]["responses"])
     assert {"200", "400", "403", "404", "409"} <= set(paths["/api/v1/orders/{number}/transition/"]["post"]["responses"])
-    assert set(components["ReservationCreate"]["required"]) == {"reference", "lines"}
-    assert set(components["Checkout"]["required"]) == {"lines", "success_url", "cancel_url"}
-    assert set(components["OrderTransition"]["required"]) == {"to"}
+    assert set(components["ReservationCreateRequest"]["required"]) == {"reference", "lines"}
+    assert set(components["CheckoutRequest"]["required"]) == {"lines", "success_url", "cancel_url"}
+    assert set(components["OrderTransitionRequest"]["required"]) == {"to"}
     assert set(components["Reservation"]["properties"]) == {
         "id", "reference", "status", "expires_at", "seconds_left", "lines",
     }
