@@ -125,7 +125,8 @@ class BackupPageSerializer(serializers.Serializer):
 
 
 class BackupCreateSerializer(serializers.Serializer):
-    sections = serializers.ListField(child=SectionField(), required=False, allow_empty=False, help_text=SECTIONS_NOTE)
+    sections = serializers.ListField(child=SectionField(), required=False, allow_empty=False, help_text=SECTIONS_NOTE,
+                                     error_messages={"empty": "Choose at least one section to back up."})
 
 
 class MemberVerdictSerializer(serializers.Serializer):

@@ -12,12 +12,14 @@ from a newer format.
 import contextlib
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,6 +33,12 @@ MEMBER_SUFFIX = ".ndjson"
 MANIFEST_MAX_BYTES = 16 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 COMPRESS_LEVEL = 1
+# How deep JSON may nest (brackets outside strings), checked on the bytes before anything is
+# parsed: the manifest needs 4 levels (members, an entry, its columns); a row needs 1 plus
+# what its JSON columns hold (Stripe event payloads, import previews: a few levels).
+MANIFEST_MAX_DEPTH = 8
+ROW_MAX_DEPTH = 64
+ROW_MAX_BYTES = 64 * 1024 * 1024
 
 
 class ArchiveError(Exception):
@@ -148,10 +156,14 @@ class ArchiveReader:
         try:
             with archive.open(info) as stream:
                 data = stream.read(MANIFEST_MAX_BYTES + 1)
-            manifest = json.loads(data)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
             raise ArchiveError(f"{MANIFEST_NAME} is damaged (its compressed data does not check out)") from None
-        except (ValueError, UnicodeDecodeError):
+        if json_nesting(data) > MANIFEST_MAX_DEPTH:
+            raise ArchiveError(f"{MANIFEST_NAME} nests deeper than {MANIFEST_MAX_DEPTH} levels: not a Stockroom "
+                               f"backup manifest")
+        try:
+            manifest = json.loads(data)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ArchiveError(f"{MANIFEST_NAME} is not valid JSON") from None
         _check_manifest_shape(manifest)
         self.manifest = manifest
@@ -235,6 +247,7 @@ class ArchiveReader:
         if info.file_size != size:
             return f"size {info.file_size} bytes in the archive, {size} in the manifest"
         digest = hashlib.sha256()
+        nesting = RowNestingCheck()
         read = rows = 0
         last = b"\n"
         try:
@@ -246,8 +259,14 @@ class ArchiveReader:
                     digest.update(chunk)
                     rows += chunk.count(b"\n")
                     last = chunk[-1:]
+                    problem = nesting.feed(chunk)
+                    if problem:
+                        return problem
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
             return f"damaged ({error})"
+        problem = nesting.finish()
+        if problem:
+            return problem
         if read != size:
             return f"{read} bytes, the manifest gives {size}"
         if digest.hexdigest() != sha:
@@ -261,6 +280,67 @@ class ArchiveReader:
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
+
+
+# --- nesting, measured without parsing -----------------------------------------------------
+
+_KEEP = b'[]{}"\n'
+_DROP = bytes(sorted(set(range(256)) - set(_KEEP)))
+_STRING = re.compile(rb'"[^"\n]*"')
+_SIGNS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def _brackets(data: bytes) -> memoryview:
+    """The brackets of JSON text outside its strings, as +1 (opening) and -1 (closing).
+
+    Escaped backslashes and quotes go first, so every quote left starts or ends a string;
+    then all but brackets, quotes and newlines; then the strings, most of them "" by then.
+    Strings never span lines in JSON, so a broken line cannot hide the next one's brackets.
+    """
+    text = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    text = text.translate(None, _DROP).replace(b'""', b"")
+    if b'"' in text:
+        text = _STRING.sub(b"", text)
+    return memoryview(text.translate(_SIGNS, b'"\n')).cast("b")
+
+
+def json_nesting(data: bytes) -> int:
+    """How deep the brackets of JSON text nest outside its strings (what parsing it recurses)."""
+    return max(accumulate(_brackets(data)), default=0)
+
+
+class RowNestingCheck:
+    """Follows a newline-delimited JSON member as it is read, chunk by chunk, and names the
+    first row that nests deeper than ROW_MAX_DEPTH or is longer than ROW_MAX_BYTES."""
+
+    def __init__(self):
+        self._pending = b""
+        self._rows = 0
+
+    def feed(self, chunk: bytes) -> str | None:
+        data = self._pending + chunk
+        cut = data.rfind(b"\n") + 1
+        self._pending = data[cut:]
+        problem = self._check(data[:cut]) if cut else None
+        if problem is None and len(self._pending) > ROW_MAX_BYTES:
+            problem = f"row {self._rows + 1} is longer than {ROW_MAX_BYTES // (1024 * 1024)} MB"
+        return problem
+
+    def finish(self) -> str | None:
+        problem = self._check(self._pending) if self._pending else None
+        self._pending = b""
+        return problem
+
+    def _check(self, lines: bytes) -> str | None:
+        signs = _brackets(lines)
+        # Rows that each close what they open: the running depth across them is each row's own.
+        if max(accumulate(signs), default=0) > ROW_MAX_DEPTH or min(accumulate(signs), default=0) < 0 \
+                or sum(signs) != 0:
+            for offset, line in enumerate(lines.split(b"\n")):
+                if json_nesting(line) > ROW_MAX_DEPTH:
+                    return f"row {self._rows + offset + 1} nests deeper than {ROW_MAX_DEPTH} levels"
+        self._rows += lines.count(b"\n")
+        return None
 
 
 def _check_manifest_shape(manifest: Any) -> None:

@@ -78,9 +78,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, without the manifest of hashed names (staticfiles.json).
+    "core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CsrfViewMiddleware: upload caps (UPLOAD_LIMITS) apply before anything reads the body.
+    "core.uploads.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -283,9 +286,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "dataio.tasks.exports_expire_task",
         "schedule": crontab(hour=3, minute=30),
     },
-    # Fails imports left IN_PROGRESS by a worker that died (IMPORT_STALE_MINUTES).
+    # Fails imports left PENDING, VALIDATING or IN_PROGRESS by a process that died (IMPORT_STALE_MINUTES).
     "imports-recover": {
         "task": "dataio.tasks.import_jobs_recover_task",
+        "schedule": 600.0,
+        "options": {"expires": 590},
+    },
+    # Fails exports left PENDING or IN_PROGRESS by a worker that died or never came (EXPORT_STALE_MINUTES).
+    "exports-recover": {
+        "task": "dataio.tasks.export_jobs_recover_task",
         "schedule": 600.0,
         "options": {"expires": 590},
     },
@@ -314,15 +323,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only; the upload endpoints name their multipart parsers themselves.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.StockroomAutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -331,6 +338,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Request bodies get their own components, so fields that refuse blanks say minLength 1.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.openapi.document_common_responses",
+    ],
     # Several request bodies have a field named "type" with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "ImportTypeEnum": "dataio.models.ImportType",
@@ -357,12 +370,32 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 # Seconds a signed webhook stays acceptable (Stripe's own default is 300).
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
 
+# Every handler escapes control characters (core.logging): request text never forges a line.
+# Django's own handlers are declared here too, so none of them is left without the filter:
+# the "django" logger mails admins and reaches the console through the root logger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "escape_control_characters": {"()": "core.logging.EscapeControlCharacters"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["escape_control_characters"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "level": "INFO",
+                          "filters": ["escape_control_characters"]},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false", "escape_control_characters"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -374,14 +407,19 @@ IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 20)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 IMPORT_UNDO_DAYS = env_int("IMPORT_UNDO_DAYS", 7)
 # Rows written per batch (each batch one transaction when bad rows are skipped), and how
-# long an import may sit IN_PROGRESS without a live worker before it is marked failed.
+# long an import may sit PENDING, VALIDATING or IN_PROGRESS without a live process before it
+# is marked failed (and an export PENDING or IN_PROGRESS without a live worker).
 IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 5000)
 IMPORT_STALE_MINUTES = env_int("IMPORT_STALE_MINUTES", 30)
-# Uploads are read whole (size-capped by IMPORT_MAX_MB); let Django accept that much.
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, (IMPORT_MAX_MB + 1) * 1024 * 1024)
+EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 180)
+# Form fields other than files, held in memory: Django's default (2.5 MB). Files are capped per
+# upload page by UPLOAD_LIMITS below, and spill to temporary files past FILE_UPLOAD_MAX_MEMORY_SIZE.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The bulk stock update posts 5 fields per line, up to 500 lines (a few more are refused by the page).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 3_000
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Largest CSV (or XLSX, JSON) file the bulk stock update takes, in MB.
+BULK_UPDATE_MAX_MB = env_int("BULK_UPDATE_MAX_MB", 2)
 
 # --- Backups ------------------------------------------------------------------
 # A key from `python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`;
@@ -392,6 +430,14 @@ BACKUP_RETENTION_WEEKLY = env_int("BACKUP_RETENTION_WEEKLY", 4)
 BACKUP_RETENTION_MAX_DAYS = env_int("BACKUP_RETENTION_MAX_DAYS", 90)
 # Largest archive accepted by the restore upload page (written to a temporary file, then to the backups storage).
 BACKUP_UPLOAD_MAX_MB = env_int("BACKUP_UPLOAD_MAX_MB", 2048)
+# Upload views (URL names) and the setting, in MB, that caps each: core.uploads refuses a larger
+# body (413) from its Content-Length, before reading it, and stops reading files past the cap.
+UPLOAD_LIMITS = {
+    "dataio:import_list": "IMPORT_MAX_MB",
+    "api:import_list": "IMPORT_MAX_MB",
+    "dataio:bulk_update": "BULK_UPDATE_MAX_MB",
+    "backups:restore_upload": "BACKUP_UPLOAD_MAX_MB",
+}
 # S3-compatible storage for backups (BACKUP_STORAGE_BACKEND=storages.backends.s3.S3Storage, with
 # django-storages[s3] installed): django-storages reads these settings; boto3 reads the credentials
 # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) from the environment itself.

@@ -14,9 +14,11 @@ class ApplicationError(Exception):
         self.field = field
 
     def as_dict(self) -> dict[str, Any]:
-        if self.field:
-            return {self.field: [self.message], **self.details}
-        return {"detail": self.message, **self.details}
+        if not self.field:
+            return {"detail": self.message, **self.details}
+        body = {self.field: [self.message], **self.details}
+        # "Not found" and "conflict" answers always carry `detail`, naming the field as well.
+        return {"detail": self.message, **body} if self.status_code in (404, 409) else body
 
 
 class ValidationFailed(ApplicationError):
@@ -24,12 +26,7 @@ class ValidationFailed(ApplicationError):
 
 
 class NotFound(ApplicationError):
-    """Something named does not exist; the body always has `detail` (and the field when named)."""
-
     status_code = 404
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"detail": self.message, **super().as_dict()}
 
 
 class Conflict(ApplicationError):

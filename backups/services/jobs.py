@@ -162,9 +162,21 @@ def backup_file_path(*, backup: Backup) -> str:
 
 def restore_upload_store(*, upload) -> str:
     """Copy an uploaded archive into the backups storage, chunk by chunk (never whole into
-    memory), under a fresh name in uploads/. Returns the storage name."""
+    memory), under a fresh name in uploads/. Returns the storage name. A copy that fails
+    midway (disk full, the upload unreadable) leaves nothing behind."""
     stored = f"{UPLOAD_DIR}/restore-{uuid.uuid4().hex}.upload"
-    return _storage().save(stored, upload)
+    try:
+        return _storage().save(stored, upload)
+    except BaseException:
+        _upload_delete(stored)
+        raise
+
+
+def _upload_delete(name: str) -> None:
+    try:
+        _storage().delete(name)
+    except OSError:
+        logger.warning("Could not remove the restore upload %s", name)
 
 
 def restore_request(*, backup: Backup | None = None, upload=None, from_run: RestoreRun | None = None,
@@ -202,9 +214,14 @@ def restore_request(*, backup: Backup | None = None, upload=None, from_run: Rest
     if upload is not None:
         original_name = Path(getattr(upload, "name", "") or "upload").name[:255]
         upload_name = restore_upload_store(upload=upload)
-    run = RestoreRun.objects.create(backup=backup, upload_name=upload_name, original_name=original_name,
-                                    dry_run=dry_run, conflict=policy, status=RestoreStatus.PENDING,
-                                    created_by=_user_or_none(user))
+    try:
+        run = RestoreRun.objects.create(backup=backup, upload_name=upload_name, original_name=original_name,
+                                        dry_run=dry_run, conflict=policy, status=RestoreStatus.PENDING,
+                                        created_by=_user_or_none(user))
+    except BaseException:
+        if upload is not None:
+            _upload_delete(upload_name)
+        raise
     restore_run_task.delay_on_commit(run.pk)
     return run
 
@@ -284,11 +301,13 @@ def restore_run_execute(*, run_id: int) -> RestoreRun | None:
         return None
     fields: dict[str, Any] = {}
     source = None
+    refused = False
     try:
         source = _restore_source(run)
         report = backup_restore(source=source, dry_run=run.dry_run, conflict=run.conflict or None,
                                 user=run.created_by, run=run)
     except BackupInvalid as exc:
+        refused = True
         verdict = getattr(exc, "report", None)
         fields = {"status": RestoreStatus.FAILED, "error": exc.message,
                   "report": {"verify": verify_report_as_dict(verdict)} if verdict is not None else {}}
@@ -310,6 +329,9 @@ def restore_run_execute(*, run_id: int) -> RestoreRun | None:
     finally:
         if source is not None and hasattr(source, "close") and not isinstance(source, (Backup, Path)):
             source.close()
+    if refused and run.upload_name:
+        # A file that failed verification is of no use to any run: it goes now, not after a day.
+        restore_upload_remove(run=run)
     fields["finished_at"] = timezone.now()
     for name, value in fields.items():
         setattr(run, name, value)
@@ -318,13 +340,10 @@ def restore_run_execute(*, run_id: int) -> RestoreRun | None:
 
 
 def restore_upload_remove(*, run: RestoreRun) -> None:
-    """Remove a run's uploaded file from storage."""
+    """Remove a run's uploaded file from storage; no run refers to it any more."""
     if run.upload_name:
-        try:
-            _storage().delete(run.upload_name)
-        except FileNotFoundError:
-            pass
-        RestoreRun.objects.filter(pk=run.pk).update(upload_name="")
+        _upload_delete(run.upload_name)
+        RestoreRun.objects.filter(upload_name=run.upload_name).update(upload_name="")
         run.upload_name = ""
 
 

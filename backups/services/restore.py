@@ -266,6 +266,8 @@ class GenericLoader:
                 rows.append([decode(data[column]) for column, decode in zip(spec.columns, decoders)])
             except (ValueError, KeyError, TypeError) as error:
                 raise RestoreFailed(f"{spec.member} row {first_number + offset}: cannot be read ({error})") from None
+            except RecursionError:  # verification refuses such rows first
+                raise RestoreFailed(f"{spec.member} row {first_number + offset}: nests too deeply to be read") from None
         pk_index = spec.columns.index(spec.pk_column)
         for fk in spec.foreign_keys():
             if fk.target in archive_labels:

@@ -8,7 +8,9 @@
 - The newest completed backup is never removed, whatever the rules say.
 - Failed backups are removed after a day; a backup (or a restore) left pending or in
   progress for a day lost its worker and is marked failed first.
-- Uploaded archives of restores finished more than a day ago are removed.
+- Uploaded archives of restores finished more than a day ago are removed, and so are files
+  in the uploads folder that no restore or backup refers to (left by a request that failed
+  after storing its upload), once they are an hour old.
 
 A removed backup's file is deleted from storage, then its row.
 """
@@ -22,13 +24,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backups.models import Backup, BackupKind, BackupStatus, RestoreRun, RestoreStatus
-from backups.services.jobs import RUNNING, backup_file_remove, restore_upload_remove
+from backups.services.jobs import RUNNING, UPLOAD_DIR, backup_file_remove, restore_upload_remove
+from backups.storage import backups_storage
 
 logger = logging.getLogger(__name__)
 
 FAILED_KEEP = timedelta(days=1)
 STALE_AFTER = timedelta(days=1)
 UPLOAD_KEEP = timedelta(days=1)
+# An upload is stored a moment before the restore that refers to it is recorded.
+ORPHAN_GRACE = timedelta(hours=1)
 
 
 @dataclass
@@ -36,6 +41,7 @@ class RetentionResult:
     deleted: list[int] = field(default_factory=list)  # backup ids removed
     interrupted: list[int] = field(default_factory=list)  # backups marked failed (lost worker)
     uploads_removed: int = 0
+    orphans_removed: int = 0  # upload files no restore or backup referred to
 
 
 def _retention_expired(*, now: datetime) -> list[Backup]:
@@ -65,6 +71,33 @@ def _remove(backup: Backup) -> bool:
         locked.delete()
     backup_file_remove(backup=locked)
     return True
+
+
+def _orphan_uploads_remove(*, now: datetime) -> int:
+    """Remove the files in the uploads folder that no restore or backup refers to, older than
+    ORPHAN_GRACE (a younger one may belong to a restore being recorded right now)."""
+    storage = backups_storage()
+    try:
+        _folders, files = storage.listdir(UPLOAD_DIR)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    names = [f"{UPLOAD_DIR}/{file}" for file in files]
+    referred = set(RestoreRun.objects.filter(upload_name__in=names).values_list("upload_name", flat=True))
+    referred |= set(Backup.objects.filter(file_name__in=names).values_list("file_name", flat=True))
+    removed = 0
+    for name in names:
+        if name in referred:
+            continue
+        try:
+            if storage.get_modified_time(name) > now - ORPHAN_GRACE:
+                continue
+            storage.delete(name)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        removed += 1
+    if removed:
+        logger.info("Backup retention: removed %s orphan upload files", removed)
+    return removed
 
 
 def backups_retention_apply(*, now: datetime | None = None) -> RetentionResult:
@@ -108,8 +141,9 @@ def backups_retention_apply(*, now: datetime | None = None) -> RetentionResult:
         if shared.exists():
             continue
         restore_upload_remove(run=run)
-        RestoreRun.objects.filter(upload_name=run.upload_name).update(upload_name="")
         result.uploads_removed += 1
+
+    result.orphans_removed = _orphan_uploads_remove(now=now)
 
     if result.deleted or result.interrupted:
         logger.info("Backup retention: removed %s, marked interrupted %s", result.deleted, result.interrupted)

@@ -6,6 +6,8 @@ documented status codes and content types, responses that match their schema, in
 requests refused, valid ones accepted, auth not ignored. A new endpoint is covered the day
 it is added. Bounded: a few examples per operation, a fixed seed.
 """
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -20,8 +22,9 @@ pytestmark = pytest.mark.django_db
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
+# A deeper run for a developer: API_CONTRACT_EXAMPLES=50 pytest tests/api/test_api_contract.py
 CONTRACT_SETTINGS = settings(
-    max_examples=3,
+    max_examples=int(os.environ.get("API_CONTRACT_EXAMPLES", "3")),
     derandomize=True,
     deadline=None,
     database=None,

@@ -168,3 +168,31 @@ def test_export_template_view_unknown_type_or_format_is_404(staff_api, path):
 
 def test_export_template_view_customer_gets_403(customer_api):
     assert customer_api.get(f"{LIST_URL}templates/products.csv").status_code == 403
+
+
+# --- who sees whose exports -----------------------------------------------------------------
+
+def test_export_another_staff_members_or_an_ownerless_export_is_not_found(staff_api, stock):
+    others = export_job_run(job=ExportJob.objects.create(
+        type="stock", format="csv", created_by=factories.UserFactory(username="staff-b", role="Staff")))
+    ownerless = export_job_run(job=ExportJob.objects.create(type="stock", format="csv"))
+
+    assert staff_api.get(LIST_URL).json()["count"] == 0
+    for job in (others, ownerless):
+        assert staff_api.get(f"{LIST_URL}{job.pk}/").status_code == 404
+        assert staff_api.get(f"{LIST_URL}{job.pk}/download/").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["Manager", "Admin"])
+def test_export_managers_and_admins_see_and_download_everyones_exports(stock, role):
+    from tests.api.helpers import token_client
+
+    others = export_job_run(job=ExportJob.objects.create(
+        type="stock", format="csv", created_by=factories.UserFactory(username="staff-b", role="Staff")))
+    ownerless = export_job_run(job=ExportJob.objects.create(type="stock", format="csv"))
+    api = token_client(factories.UserFactory(username=f"{role.lower()}-x", role=role))
+
+    assert {job["id"] for job in api.get(LIST_URL).json()["results"]} == {others.pk, ownerless.pk}
+    for job in (others, ownerless):
+        assert api.get(f"{LIST_URL}{job.pk}/").json()["status"] == "COMPLETED"
+        assert api.get(f"{LIST_URL}{job.pk}/download/").status_code == 200

@@ -4,6 +4,8 @@ from django.urls import reverse
 
 from dataio.models import ImportJob
 from inventory.models import StockLevel, StockMovement, Variant
+from tests import factories
+from tests.api.helpers import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +213,64 @@ def test_import_errors_csv(manager_api):
 
 def test_import_anonymous_is_401(api_client):
     assert api_client.get(LIST_URL).status_code == 401
+
+
+# --- characters that cannot be stored, in every importable type ---------------------------
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800"])
+@pytest.mark.parametrize("type, row, column", [
+    ("categories", '{"name": "Mugs%s"}', "name"),
+    ("products", '{"sku": "API-1", "product": "Mug%s", "price": "4.50"}', "product"),
+    ("suppliers", '{"name": "Acme", "notes": "Mondays%s"}', "notes"),
+    ("supplier_items", '{"supplier": "Acme", "sku": "API-1%s"}', "sku"),
+    ("stock_counts", '{"sku": "API-1", "counted": 3, "reason": "Count%s"}', "reason"),
+])
+def test_import_create_json_with_nul_or_lone_surrogate_is_failed_naming_row_and_column(manager_api, type, row,
+                                                                                       column, escape):
+    text = f"[{row % ''}, {row % escape}]"
+
+    response = _upload(manager_api, text, type=type, name="rows.json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "FAILED" and body["finished_at"]
+    assert [(error["row"], error["column"]) for error in body["errors"]] == [(3, column)]
+    assert body["errors"][0]["message"].startswith(f'Row 3, column "{column}": the cell contains ')
+    assert manager_api.get(_url("import_detail", body["id"])).json()["status"] == "FAILED"
+
+
+# --- who sees whose imports ---------------------------------------------------------------
+
+@pytest.fixture
+def other_staff_import(staff_user, stocked, django_capture_on_commit_callbacks):
+    """A completed stock-count import by another Staff member, and its level."""
+    owner_api = token_client(factories.UserFactory(username="staff-b", role="Staff"))
+    level = stocked(5)
+    job = _upload(owner_api, f"sku,counted,reason\n{level.variant.sku},8,Count\nNOPE,1,Count\n",
+                  type="stock_counts", name="counts.csv").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_api.post(_url("import_process", job["id"]), {"on_error": "skip"}, format="json")
+    return job["id"], level
+
+
+def test_import_another_staff_members_import_is_not_found(staff_api, other_staff_import):
+    job_id, level = other_staff_import
+
+    assert staff_api.get(LIST_URL).json()["count"] == 0
+    assert staff_api.get(_url("import_detail", job_id)).status_code == 404
+    assert staff_api.get(_url("import_errors", job_id)).status_code == 404
+    assert staff_api.post(_url("import_process", job_id), {"on_error": "skip"}, format="json").status_code == 404
+    assert staff_api.post(_url("import_undo", job_id)).status_code == 404
+    assert StockLevel.objects.get(pk=level.pk).on_hand == 8
+
+
+@pytest.mark.parametrize("role", ["Manager", "Admin"])
+def test_import_managers_and_admins_see_and_undo_everyones_imports(other_staff_import, role):
+    job_id, level = other_staff_import
+    api = token_client(factories.UserFactory(username=f"{role.lower()}-x", role=role))
+
+    assert [job["id"] for job in api.get(LIST_URL).json()["results"]] == [job_id]
+    assert api.get(_url("import_detail", job_id)).json()["status"] == "PARTIAL"
+    assert api.get(_url("import_errors", job_id)).status_code == 200
+    assert api.post(_url("import_undo", job_id)).status_code == 200
+    assert StockLevel.objects.get(pk=level.pk).on_hand == 5

@@ -151,3 +151,38 @@ def test_text_encoding_matches_postgresql_to_json():
         cursor.execute("SELECT to_json(%s::text)::text", [text])
         (printed,) = cursor.fetchone()
     assert json.dumps(text, ensure_ascii=False) == printed
+
+
+# --- nesting, measured without parsing ------------------------------------------------------
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("text, depth", [
+    (b"", 0),
+    (b"12", 0),
+    (b'{"a": 1}', 1),
+    (b'{"a": [1, {"b": []}]}', 4),
+    (b'{"a": "[[[[{{{{", "b": ["]]]"]}', 2),  # brackets in strings do not count
+    (b'{"a": "quote \\" [[[", "b": "\\\\", "c": [[]]}', 3),  # nor after escaped quotes and backslashes
+    (b'["\xc3\xa9[", {"\xe2\x80\x9c": [{}]}]', 4),
+    (b"[" * 100_000, 100_000),  # never closed: parsing would still recurse this deep
+], ids=["empty", "number", "object", "nested", "brackets in strings", "escapes", "utf-8", "unclosed"])
+def test_json_nesting_counts_brackets_outside_strings(text, depth):
+    from backups.archive import json_nesting
+
+    assert json_nesting(text) == depth
+
+
+@pytest.mark.smoke
+def test_row_nesting_check_names_the_row_across_chunks():
+    from backups.archive import ROW_MAX_DEPTH, RowNestingCheck
+
+    at_limit = b"[" * (ROW_MAX_DEPTH - 1) + b"]" * (ROW_MAX_DEPTH - 1)  # the row itself is one level
+    rows = [b'{"id": 1, "note": "[[[["}', b'{"id": 2, "a": ' + at_limit + b"}",
+            b'{"id": 3}', b'{"id": 4, "a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"]
+    data = b"\n".join(rows) + b"\n"
+    check = RowNestingCheck()
+
+    problems = [check.feed(data[start:start + 1000]) for start in range(0, len(data), 1000)]
+
+    assert [problem for problem in problems if problem] == [f"row 4 nests deeper than {ROW_MAX_DEPTH} levels"]
+    assert RowNestingCheck().feed(b"\n".join(rows[:3]) + b"\n") is None

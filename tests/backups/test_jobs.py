@@ -3,7 +3,6 @@ import pytest
 from django.db import connection
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.files.storage import storages
 
 from backups.errors import ConflictPolicyRequired
 from backups.models import Backup, BackupKind, BackupStatus, RestoreRun, RestoreStatus
@@ -142,8 +141,8 @@ def test_restore_request_dry_run_reports_per_model_and_changes_nothing(data, adm
     assert Variant.objects.get(sku="TEE-M").attributes == {"size": "L"}  # a preview changes nothing
 
 
-def test_restore_request_uploaded_garbage_fails_the_run_with_a_clear_message(data, backup_dir,
-                                                                             django_capture_on_commit_callbacks):
+def test_restore_request_uploaded_garbage_fails_the_run_and_removes_the_file(data, backup_dir,
+                                                                            django_capture_on_commit_callbacks):
     upload = SimpleUploadedFile("backup.srbk", b"this is not a backup at all\n" * 100)
     before = StockMovement.objects.count()
 
@@ -153,9 +152,26 @@ def test_restore_request_uploaded_garbage_fails_the_run_with_a_clear_message(dat
     run.refresh_from_db()
     assert run.status == RestoreStatus.FAILED
     assert run.error.startswith("The backup did not pass verification")
-    assert run.original_name == "backup.srbk" and storages["backups"].exists(run.upload_name)
+    assert run.original_name == "backup.srbk" and run.upload_name == ""
+    assert list((backup_dir / "uploads").iterdir()) == []  # a refused file goes at once
     assert StockMovement.objects.count() == before
     assert not Backup.objects.exists()  # refused before any automatic backup
+
+
+class _BrokenUpload(SimpleUploadedFile):
+    """An upload whose reading fails halfway (a full disk, a broken temporary file)."""
+
+    def chunks(self, chunk_size=None):
+        yield b"PK\x03\x04 the first half"
+        raise OSError("No space left on device")
+
+
+def test_restore_request_upload_that_fails_to_store_leaves_no_file(data, backup_dir):
+    with pytest.raises(OSError, match="No space left"):
+        restore_request(upload=_BrokenUpload("big.srbk", b"x" * 100), dry_run=True)
+
+    assert not RestoreRun.objects.exists()
+    assert list((backup_dir / "uploads").iterdir()) == []
 
 
 def test_restore_request_uploaded_archive_restores_an_empty_database_then_again_from_the_run(

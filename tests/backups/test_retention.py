@@ -1,4 +1,5 @@
 """Retention: which backups (and files) are kept, and that removed ones lose their file too."""
+import os
 from datetime import timedelta
 
 import pytest
@@ -125,6 +126,27 @@ def test_backups_retention_apply_removes_old_restore_uploads(backup_dir):
     assert not storage.exists(old_name) and storage.exists(shared_name)
     old.refresh_from_db()
     assert old.upload_name == ""
+
+
+def test_backups_retention_apply_removes_orphan_uploads_after_a_grace_period(backup_dir):
+    storage = storages["backups"]
+    orphan = storage.save("uploads/orphan.upload", ContentFile(b"junk nobody refers to"))
+    fresh = storage.save("uploads/fresh.upload", ContentFile(b"a restore is being recorded"))
+    used = storage.save("uploads/used.upload", ContentFile(b"archive"))
+    RestoreRun.objects.create(upload_name=used, status=RestoreStatus.PENDING)
+    for name, age in ((orphan, timedelta(hours=2)), (used, timedelta(hours=2)), (fresh, timedelta(minutes=10))):
+        stamp = (NOW - age).timestamp()
+        os.utime(backup_dir / name, (stamp, stamp))
+
+    result = backups_retention_apply(now=NOW)
+
+    assert result.orphans_removed == 1
+    assert not storage.exists(orphan)
+    assert storage.exists(fresh) and storage.exists(used)
+
+
+def test_backups_retention_apply_without_an_uploads_folder(backup_dir):
+    assert backups_retention_apply(now=NOW).orphans_removed == 0
 
 
 def test_backups_retention_apply_fails_restores_whose_worker_died(backup_dir):

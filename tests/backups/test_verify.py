@@ -187,3 +187,57 @@ def test_backup_verify_notices_a_stored_file_that_changed(backup_dir, tmp_path):
     (backup_dir / backup.file_name).write_bytes((backup_dir / other.file_name).read_bytes())
     report = backup_verify(source=backup)
     assert not report.ok and "has changed since it was taken" in report.message
+
+
+def _with_member(members: dict[str, bytes], name: str, data: bytes) -> dict[str, bytes]:
+    """The archive with one member's content replaced, the manifest agreeing (size, hash, rows)."""
+    import hashlib
+
+    def agree(manifest):
+        manifest["members"][name].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+        manifest["counts"][manifest["members"][name]["model"]] = data.count(b"\n")
+    return _with_manifest({**members, name: data}, agree)
+
+
+def _variant_rows(members: dict[str, bytes], attributes: bytes) -> bytes:
+    """The variants member with the last row's attributes replaced by raw JSON text."""
+    *rows, last = members["inventory.variant.ndjson"].rstrip(b"\n").split(b"\n")
+    row = json.loads(last)
+    row["attributes"] = "ATTRIBUTES"
+    return b"\n".join([*rows, json.dumps(row).encode().replace(b'"ATTRIBUTES"', attributes)]) + b"\n"
+
+
+def test_backup_verify_and_restore_refuse_a_manifest_nested_too_deeply(original, tmp_path):
+    members = read_archive(original)
+    deep = write_archive(tmp_path / "deep.srbk", {**members, "manifest.json": b"[" * 100_000 + b"]" * 100_000})
+
+    report = backup_verify(source=deep)
+
+    assert not report.ok
+    assert report.message == "manifest.json nests deeper than 8 levels: not a Stockroom backup manifest"
+    before = fingerprint()
+    with pytest.raises(BackupInvalid, match="manifest.json nests deeper than 8 levels"):
+        backup_restore(source=deep, dry_run=False, conflict="overwrite")
+    assert fingerprint() == before
+
+
+def test_backup_verify_refuses_a_row_nested_too_deeply(original, tmp_path):
+    from backups.archive import ROW_MAX_DEPTH
+
+    members = read_archive(original)
+    rows = members["inventory.variant.ndjson"].count(b"\n")
+    # A row is one level; its JSON columns may nest up to the limit, brackets in strings not counting.
+    at_limit = b"[" * (ROW_MAX_DEPTH - 1) + b'"]]]]"' + b"]" * (ROW_MAX_DEPTH - 1)
+    fine = write_archive(tmp_path / "fine.srbk", _with_member(members, "inventory.variant.ndjson",
+                                                               _variant_rows(members, at_limit)))
+    deep = write_archive(tmp_path / "deep.srbk", _with_member(members, "inventory.variant.ndjson",
+                                                               _variant_rows(members, b"[" * 100_000 + b"]" * 100_000)))
+
+    assert backup_verify(source=fine).ok
+    report = backup_verify(source=deep)
+    assert not report.ok
+    assert f"inventory.variant.ndjson: row {rows} nests deeper than {ROW_MAX_DEPTH} levels" in report.message
+    before = fingerprint()
+    with pytest.raises(BackupInvalid, match=f"row {rows} nests deeper than {ROW_MAX_DEPTH} levels"):
+        backup_restore(source=deep, dry_run=False, conflict="overwrite")
+    assert fingerprint() == before

@@ -311,6 +311,39 @@ def test_restore_upload_view_garbage_gives_a_clear_failure_never_a_500(admin_cli
     assert not Backup.objects.exists()
 
 
+def test_restore_upload_view_archive_with_a_deep_manifest_fails_clearly_and_is_removed(
+        admin_client, taken, backup_dir, tmp_path, django_capture_on_commit_callbacks):
+    from tests.backups import read_archive, write_archive
+
+    backup = taken(["catalogue"])
+    members = read_archive(backup_dir / backup.file_name)
+    deep = write_archive(tmp_path / "deep.srbk", {**members, "manifest.json": b"[" * 100_000 + b"]" * 100_000})
+    upload = SimpleUploadedFile("deep.srbk", deep.read_bytes())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(UPLOAD_URL, {"file": upload, "mode": "dry_run"})
+
+    run = RestoreRun.objects.get()
+    html = admin_client.get(response["Location"]).content.decode()
+    assert run.status == RestoreStatus.FAILED
+    assert "manifest.json nests deeper than 8 levels" in run.error and "manifest.json nests deeper" in html
+    assert "RecursionError" not in html and "recursion" not in run.error
+    assert run.upload_name == "" and list((backup_dir / "uploads").iterdir()) == []
+
+
+def test_restore_upload_view_refuses_an_oversized_archive_before_reading_it(admin_client, backup_dir, settings):
+    settings.BACKUP_UPLOAD_MAX_MB = 1
+
+    response = admin_client.post(UPLOAD_URL, {"mode": "dry_run", "file": SimpleUploadedFile("b.srbk", b"PK")},
+                                 CONTENT_LENGTH=str(300 * 1024 * 1024))
+
+    assert response.status_code == 413
+    assert "The file is larger than 1 MB, the most this upload accepts. Nothing was stored." in \
+        response.content.decode()
+    assert not RestoreRun.objects.exists()
+    assert list(backup_dir.iterdir()) == []
+
+
 def test_restore_upload_view_bad_input_names_the_field(admin_client, backup_dir, settings):
     missing = admin_client.post(UPLOAD_URL, {"mode": "dry_run"})
     assert missing.status_code == 400 and "Choose a backup file to upload." in missing.content.decode()
