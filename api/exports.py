@@ -100,8 +100,8 @@ def _export_create_schema() -> dict:
     from orders.models import OrderStatus
     from purchasing.models import PurchaseOrderStatus
 
-    def choice(values):
-        return {"type": "string", "enum": list(values)}
+    def choice(values, *, nullable=False):
+        return {"type": "string", "enum": [*values, None] if nullable else list(values)}
 
     # A blank filter is left out, as if it were not sent.
     date = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}]}
@@ -110,15 +110,15 @@ def _export_create_schema() -> dict:
         "category": {"type": "integer", "minimum": 1}, "supplier": {"type": "integer", "minimum": 1},
         "active": {"type": "boolean"}, "q": {"type": "string", "maxLength": MAX_TEXT_FILTER},
         "sku": {"type": "string", "maxLength": MAX_TEXT_FILTER}, "location": {"type": "string", "maxLength": 32},
-        "type": choice(["", *MovementType.values]),
+        "type": choice(["", *MovementType.values], nullable=True),
         "date_from": date, "date_to": date,
     }
     statuses = {ExportType.STOCK: STOCK_STATUSES, ExportType.PURCHASE_ORDERS: PurchaseOrderStatus.values,
                 ExportType.SALES_ORDERS: OrderStatus.values}
     variants = []
     for export_type, allowed in FILTERS.items():
-        properties = {name: {**(choice(["", *statuses[export_type]]) if name == "status" else kinds[name]),
-                             "nullable": True}
+        properties = {name: {**(choice(["", *statuses[export_type]], nullable=True) if name == "status"
+                                else kinds[name]), "nullable": True}
                       for name in allowed}
         variants.append({
             "type": "object",

@@ -4,6 +4,9 @@ from rest_framework import serializers
 
 # No text field takes a NUL character (DRF refuses it, PostgreSQL cannot store it).
 NO_NUL = r"^[^\x00]*$"
+# A field that must not be blank is trimmed first (Python's idea of whitespace, which also
+# counts the separators \x1c-\x1f): it needs one character that is none of these.
+NOT_BLANK = r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$"
 
 
 def _decimal_pattern(field: serializers.DecimalField) -> str:
@@ -31,5 +34,6 @@ class StockroomAutoSchema(AutoSchema):
         elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string" and field.max_whole_digits:
             schema["pattern"] = _decimal_pattern(field)
         elif isinstance(field, serializers.CharField) and schema.get("type") == "string" and "enum" not in schema:
-            schema.setdefault("pattern", NO_NUL)
+            blank_refused = not field.allow_blank and field.trim_whitespace
+            schema.setdefault("pattern", NOT_BLANK if blank_refused else NO_NUL)
         return schema

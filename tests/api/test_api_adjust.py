@@ -98,14 +98,14 @@ def test_stock_adjust_view_unknown_sku_gets_404(staff_api, stocked):
     assert ledger_snapshot() == before
 
 
-def test_stock_adjust_view_unknown_location_gets_400_naming_location(staff_api, stocked):
+def test_stock_adjust_view_unknown_location_gets_404_naming_location(staff_api, stocked):
     level = stocked(5)
     before = ledger_snapshot()
 
     response = staff_api.post(URL, payload(level.variant.sku, location="attic"), format="json")
 
-    assert response.status_code == 400
-    assert response.json() == {"location": ["Unknown location 'attic'."]}
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Unknown location 'attic'.", "location": ["Unknown location 'attic'."]}
     assert ledger_snapshot() == before
 
 
@@ -221,7 +221,8 @@ def test_stock_adjust_view_idempotency_key_reused_for_other_change_gets_409(staf
     response = staff_api.post(URL, payload(other.variant.sku, idempotency_key="k-1"), format="json")
 
     assert response.status_code == 409
-    assert list(response.json()) == ["idempotency_key"]
+    assert set(response.json()) == {"detail", "idempotency_key"}
+    assert response.json()["detail"] == response.json()["idempotency_key"][0]
     assert ledger_snapshot() == before
 
 

@@ -140,14 +140,19 @@ def test_cart_validate_view_missing_sku_gets_400(staff_api, default_location):
     assert "sku" in response.json()["lines"][0]
 
 
-def test_cart_validate_view_unknown_location_gets_400(staff_api, stocked):
+def test_cart_validate_view_unknown_location_gets_404(staff_api, stocked):
     level = stocked(5)
+    before = ledger_snapshot()
 
     response = staff_api.post(URL, {"lines": [{"sku": level.variant.sku, "quantity": 1, "location": "attic"}]},
                               format="json")
 
-    assert response.status_code == 400
-    assert response.json()["lines"][0]["location"] == ["Unknown location 'attic'."]
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "Unknown location 'attic'.",
+        "lines": [{"location": ["Unknown location 'attic'."]}],
+    }
+    assert ledger_snapshot() == before
 
 
 def test_cart_validate_view_anonymous_gets_401(api_client, default_location):

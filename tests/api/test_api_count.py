@@ -101,6 +101,20 @@ def test_stock_count_view_idempotent_retry_returns_first_movement(staff_api, sto
     assert StockMovement.objects.filter(level=level, type="COUNT").count() == 1
 
 
+def test_stock_count_view_idempotency_key_reused_for_another_count_is_409_with_detail(staff_api, stocked):
+    level = stocked(10)
+    staff_api.post(URL, payload(level.variant.sku, counted=6, idempotency_key="count-a4"), format="json")
+    before = ledger_snapshot()
+
+    response = staff_api.post(URL, payload(level.variant.sku, counted=3, idempotency_key="count-a4"), format="json")
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["detail"] == "This idempotency key was already used for a different stock change."
+    assert body["idempotency_key"] == [body["detail"]]
+    assert ledger_snapshot() == before
+
+
 def test_stock_count_view_missing_fields_get_400(staff_api, stocked):
     stocked(10)
     before = ledger_snapshot()
@@ -149,14 +163,14 @@ def test_stock_count_view_unknown_sku_gets_404(staff_api, stocked):
     assert ledger_snapshot() == before
 
 
-def test_stock_count_view_unknown_location_gets_400(staff_api, stocked):
+def test_stock_count_view_unknown_location_gets_404(staff_api, stocked):
     level = stocked(10)
     before = ledger_snapshot()
 
     response = staff_api.post(URL, payload(level.variant.sku, location="basement"), format="json")
 
-    assert response.status_code == 400
-    assert response.json() == {"location": ["Unknown location 'basement'."]}
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Unknown location 'basement'.", "location": ["Unknown location 'basement'."]}
     assert ledger_snapshot() == before
 
 

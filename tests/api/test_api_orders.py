@@ -126,7 +126,6 @@ def test_order_create_view_unknown_sku_gets_404(manager_api, stocked):
         ({"unit_price": "-1.00"}, "unit_price"),
         ({"unit_price": "abc"}, "unit_price"),
         ({"unit_price": "1.234"}, "unit_price"),
-        ({"location": "attic"}, "location"),
     ],
 )
 def test_order_create_view_bad_line_gets_400_naming_it(manager_api, stocked, line, field):
@@ -141,6 +140,27 @@ def test_order_create_view_bad_line_gets_400_naming_it(manager_api, stocked, lin
     errors = response.json()["lines"]
     assert errors[0] == {} and field in errors[1]
     assert SalesOrder.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ({"location": "attic"}, "location", "Unknown location 'attic'."),
+    ],
+)
+def test_order_create_view_unknown_line_reference_gets_404_naming_it(manager_api, stocked, line, field, message):
+    level = stocked(10)
+    before = ledger_snapshot()
+
+    response = manager_api.post(URL, {"lines": [
+        {"sku": level.variant.sku, "quantity": 1},
+        {"sku": level.variant.sku, "quantity": 1, **line},
+    ]}, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": message, "lines": [{}, {field: [message]}]}
+    assert SalesOrder.objects.count() == 0
+    assert ledger_snapshot() == before
 
 
 @pytest.mark.parametrize(

@@ -205,7 +205,6 @@ def test_purchase_order_create_view_unknown_sku_is_404_naming_it(manager_api, ca
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"supplier": 999999}, "supplier"),
     ({"supplier": "acme"}, "supplier"),
     ({"supplier": None}, "supplier"),
     ({"lines": []}, "lines"),
@@ -229,6 +228,21 @@ def test_purchase_order_create_view_bad_input_is_400_naming_the_field(manager_ap
 
     assert response.status_code == 400
     assert field in response.json()
+    assert not PurchaseOrder.objects.exists()
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"supplier": 999999}, "supplier", "Unknown supplier 999999."),
+])
+def test_purchase_order_create_view_unknown_reference_is_404_naming_the_field(manager_api, catalogue, change, field,
+                                                                               message):
+    supplier, a, _ = catalogue
+    body = {"supplier": supplier.pk, "lines": [{"sku": a.sku, "quantity": 1}], **change}
+
+    response = manager_api.post(URL, body, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": message, field: [message]}
     assert not PurchaseOrder.objects.exists()
 
 
@@ -592,7 +606,6 @@ def test_purchase_order_receive_view_staff_may_receive_without_seeing_costs(staf
     ({"lines": [{"line": "first", "quantity": 1}]}, "lines"),
     ({"lines": [{"line": 1, "quantity": -1}]}, "lines"),
     ({"lines": [{"line": 1, "quantity": 1.5}]}, "lines"),
-    ({"lines": [{"line": 1, "quantity": 1, "location": "nowhere"}]}, "lines"),
     ({"over_receipt_reason": "r" * 201}, "over_receipt_reason"),
     ({"accept_over_receipt": "maybe"}, "accept_over_receipt"),
 ])
@@ -607,13 +620,33 @@ def test_purchase_order_receive_view_bad_input_is_400(manager_api, shipped, chan
     assert _state() == before
 
 
-def test_purchase_order_receive_view_unknown_location_names_it(manager_api, shipped):
-    body = {"lines": [{"line": shipped.lines.first().pk, "quantity": 1, "location": "nowhere"}], "idempotency_key": "k"}
+@pytest.mark.parametrize(("change", "message", "errors"), [
+    ({"lines": [{"line": 1, "quantity": 1, "location": "nowhere"}]}, "Unknown location 'nowhere'.",
+     {"lines": [{"location": ["Unknown location 'nowhere'."]}]}),
+])
+def test_purchase_order_receive_view_unknown_reference_is_404(manager_api, shipped, change, message, errors):
+    body = {"lines": [{"line": shipped.lines.first().pk, "quantity": 1}], "idempotency_key": "k", **change}
+    before = _state()
 
     response = manager_api.post(receive_url(shipped), body, format="json")
 
-    assert response.status_code == 400
-    assert response.json() == {"lines": [{"location": ["Unknown location 'nowhere'."]}]}
+    assert response.status_code == 404
+    assert response.json() == {"detail": message, **errors}
+    assert _state() == before
+
+
+def test_purchase_order_receive_view_unknown_location_is_404_naming_it(manager_api, shipped):
+    body = {"lines": [{"line": shipped.lines.first().pk, "quantity": 1, "location": "nowhere"}], "idempotency_key": "k"}
+    before = _state()
+
+    response = manager_api.post(receive_url(shipped), body, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "Unknown location 'nowhere'.",
+        "lines": [{"location": ["Unknown location 'nowhere'."]}],
+    }
+    assert _state() == before
 
 
 def test_purchase_order_receive_view_line_of_another_order_and_inactive_location_are_400(manager_api, shipped):

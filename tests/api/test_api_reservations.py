@@ -171,15 +171,20 @@ def test_reservation_create_view_bad_quantity_gets_400_naming_the_line(manager_a
     assert "quantity" in response.json()["lines"][1]
 
 
-def test_reservation_create_view_unknown_location_gets_400(manager_api, stocked):
+def test_reservation_create_view_unknown_location_gets_404(manager_api, stocked):
     level = stocked(10)
 
     response = manager_api.post(URL, {"reference": "r", "lines": [
         {"sku": level.variant.sku, "quantity": 1, "location": "attic"},
     ]}, format="json")
 
-    assert response.status_code == 400
-    assert response.json()["lines"][0]["location"] == ["Unknown location 'attic'."]
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "Unknown location 'attic'.",
+        "lines": [{"location": ["Unknown location 'attic'."]}],
+    }
+    assert level_of(level.variant).reserved == 0
+    assert not Reservation.objects.exists()
 
 
 def test_reservation_create_view_inactive_location_gets_400(manager_api, stocked, other_location):

@@ -147,17 +147,24 @@ def test_stock_list_view_search_q(staff_api, stocked):
     assert [row["sku"] for row in body["results"]] == [widget.sku]
 
 
+def test_stock_list_view_low_stock_with_out_of_stock_lists_the_out_of_stock_levels(staff_api, stocked):
+    stocked(50, threshold=10)
+    stocked(3, threshold=10)
+    out = stocked(0, threshold=10)
+
+    response = staff_api.get(LIST_URL, {"low_stock": "1", "out_of_stock": "1"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    assert [(r["sku"], r["is_low"], r["is_out"]) for r in body["results"]] == [(out.variant.sku, False, True)]
+
+
 @pytest.mark.parametrize(
     "params, field",
     [
-        ({"location": "nowhere"}, "location"),
-        ({"category": "No such category"}, "category"),
-        ({"category": "999999"}, "category"),
-        ({"category": "9" * 40}, "category"),
-        ({"category": "\u00b2"}, "category"),
         ({"low_stock": "maybe"}, "low_stock"),
         ({"out_of_stock": "2"}, "out_of_stock"),
-        ({"low_stock": "1", "out_of_stock": "1"}, "low_stock"),
         ({"sort": "price"}, "sort"),
     ],
 )
@@ -168,6 +175,25 @@ def test_stock_list_view_bad_filter_gets_400_naming_the_field(staff_api, stocked
 
     assert response.status_code == 400
     assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        ({"location": "nowhere"}, "location", "Unknown location 'nowhere'."),
+        ({"category": "No such category"}, "category", "Unknown category 'No such category'."),
+        ({"category": "999999"}, "category", "Unknown category '999999'."),
+        ({"category": "9" * 40}, "category", f"Unknown category '{'9' * 40}'."),
+        ({"category": "\u00b2"}, "category", "Unknown category '\u00b2'."),
+    ],
+)
+def test_stock_list_view_unknown_filter_gets_404_naming_the_field(staff_api, stocked, params, field, message):
+    stocked(5)
+
+    response = staff_api.get(LIST_URL, params)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": message, field: [message]}
 
 
 def test_stock_list_view_paginates(staff_api, stocked):
@@ -255,13 +281,13 @@ def test_stock_detail_view_unknown_sku_gets_404(staff_api, default_location):
     assert response.json()["detail"] == "Unknown SKU 'NOPE-404'."
 
 
-def test_stock_detail_view_unknown_location_gets_400(staff_api, stocked):
+def test_stock_detail_view_unknown_location_gets_404(staff_api, stocked):
     level = stocked(5)
 
     response = staff_api.get(detail_url(level.variant.sku), {"location": "attic"})
 
-    assert response.status_code == 400
-    assert list(response.json()) == ["location"]
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Unknown location 'attic'.", "location": ["Unknown location 'attic'."]}
 
 
 def test_stock_detail_view_anonymous_gets_401_and_customer_403(api_client, customer_api, stocked):

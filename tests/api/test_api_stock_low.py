@@ -62,7 +62,6 @@ def test_stock_low_list_view_filters_location_critical_and_search(staff_api, sto
 
 
 @pytest.mark.parametrize("params, field", [
-    ({"location": "nowhere"}, "location"),
     ({"critical": "maybe"}, "critical"),
     ({"q": "\x00"}, "q"),
 ])
@@ -75,14 +74,30 @@ def test_stock_low_list_view_bad_query_is_400_naming_the_field(staff_api, stocke
     assert field in response.json()
 
 
+def test_stock_low_list_view_unknown_location_is_404_naming_it(staff_api, stocked):
+    stocked(0)
+
+    response = staff_api.get(URL, {"location": "nowhere"})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Unknown location 'nowhere'.", "location": ["Unknown location 'nowhere'."]}
+
+
 def test_stock_low_list_view_pages(staff_api, stocked):
     for _ in range(3):
         stocked(0)
 
     body = staff_api.get(URL, {"page_size": 2}).json()
+    last = staff_api.get(URL, {"page_size": 2, "page": 2}).json()
+    past_the_end = staff_api.get(URL, {"page_size": 2, "page": 3})
+    not_a_number = staff_api.get(URL, {"page": "abc"})
 
     assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
-    assert staff_api.get(URL, {"page": "abc"}).status_code == 404
+    assert len(last["results"]) == 1 and last["next"] is None
+    assert past_the_end.status_code == 404
+    assert past_the_end.json() == {"detail": "Invalid page."}
+    assert not_a_number.status_code == 400
+    assert not_a_number.json() == {"page": ["Must be a whole number."]}
 
 
 def test_stock_low_list_view_is_not_taken_for_a_sku(staff_api, stocked):

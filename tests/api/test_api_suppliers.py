@@ -106,13 +106,14 @@ def test_supplier_create_view_bad_input_is_400_naming_the_field(manager_api, bod
     assert not Supplier.objects.exists()
 
 
-def test_supplier_create_view_duplicate_name_in_any_case_is_400(manager_api):
+def test_supplier_create_view_duplicate_name_in_any_case_is_409(manager_api):
     factories.SupplierFactory(name="Acme Ltd")
 
     response = manager_api.post(URL, {"name": "ACME LTD"}, format="json")
 
-    assert response.status_code == 400
-    assert response.json() == {"name": ["A supplier named 'Acme Ltd' already exists: choose another name."]}
+    assert response.status_code == 409
+    assert response.json() == {"detail": "A supplier named 'Acme Ltd' already exists: choose another name.", "name": ["A supplier named 'Acme Ltd' already exists: choose another name."]}
+    assert list(Supplier.objects.values_list("name", flat=True)) == ["Acme Ltd"]
 
 
 def test_supplier_create_view_staff_is_403(staff_api):
@@ -199,13 +200,14 @@ def test_supplier_update_view_put_without_name_is_400(manager_api):
     assert response.status_code == 400 and "name" in response.json()
 
 
-def test_supplier_update_view_taken_name_is_400_and_changes_nothing(manager_api):
+def test_supplier_update_view_taken_name_is_409_and_changes_nothing(manager_api):
     factories.SupplierFactory(name="Brick")
     supplier = factories.SupplierFactory(name="Acme", phone="555")
 
     response = manager_api.patch(detail_url(supplier.pk), {"name": "brick", "phone": "777"}, format="json")
 
-    assert response.status_code == 400 and "name" in response.json()
+    assert response.status_code == 409
+    assert response.json() == {"detail": "A supplier named 'Brick' already exists: choose another name.", "name": ["A supplier named 'Brick' already exists: choose another name."]}
     supplier.refresh_from_db()
     assert (supplier.name, supplier.phone) == ("Acme", "555")
 
@@ -311,7 +313,6 @@ def test_supplier_item_create_view_preferred_takes_the_flag(manager_api):
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"sku": "NOPE"}, "sku"),
     ({}, "sku"),
     ({"sku": "WID-1", "unit_cost": "-1"}, "unit_cost"),
     ({"sku": "WID-1", "unit_cost": "1.005"}, "unit_cost"),
@@ -328,6 +329,20 @@ def test_supplier_item_create_view_bad_input_is_400_naming_the_field(manager_api
 
     assert response.status_code == 400
     assert field in response.json()
+    assert not SupplierItem.objects.exists()
+
+
+@pytest.mark.parametrize(("body", "field", "message"), [
+    ({"sku": "NOPE"}, "sku", "Unknown SKU 'NOPE'."),
+])
+def test_supplier_item_create_view_unknown_reference_is_404_naming_the_field(manager_api, body, field, message):
+    supplier = factories.SupplierFactory()
+    factories.VariantFactory(sku="WID-1")
+
+    response = manager_api.post(items_url(supplier.pk), body, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": message, field: [message]}
     assert not SupplierItem.objects.exists()
 
 

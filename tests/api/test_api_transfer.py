@@ -93,13 +93,13 @@ def test_stock_transfer_view_unknown_sku_gets_404(manager_api, two_levels):
 
 
 @pytest.mark.parametrize("field", ["from_location", "to_location"])
-def test_stock_transfer_view_unknown_location_gets_400_naming_the_field(manager_api, two_levels, field):
+def test_stock_transfer_view_unknown_location_gets_404_naming_the_field(manager_api, two_levels, field):
     before = ledger_snapshot()
 
     response = manager_api.post(URL, payload(**{field: "moon"}), format="json")
 
-    assert response.status_code == 400
-    assert response.json() == {field: ["Unknown location 'moon'."]}
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Unknown location 'moon'.", field: ["Unknown location 'moon'."]}
     assert ledger_snapshot() == before
 
 

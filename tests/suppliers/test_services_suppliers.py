@@ -56,7 +56,7 @@ def test_supplier_create_requires_a_name(name):
 def test_supplier_create_refuses_a_name_taken_in_another_case():
     supplier_create(name="Acme Ltd")
 
-    with pytest.raises(ValidationFailed) as exc_info:
+    with pytest.raises(Conflict) as exc_info:
         supplier_create(name="ACME LTD")
 
     assert _refused(exc_info, "name") == "A supplier named 'Acme Ltd' already exists: choose another name."
@@ -110,7 +110,7 @@ def test_supplier_update_refuses_another_suppliers_name_and_changes_nothing():
     supplier_create(name="Acme")
     other = supplier_create(name="Brick", contact_name="Cat")
 
-    with pytest.raises(ValidationFailed) as exc_info:
+    with pytest.raises(Conflict) as exc_info:
         supplier_update(supplier=other, name="acme", contact_name="Dan")
 
     assert "already exists" in _refused(exc_info, "name")
