@@ -194,11 +194,14 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="The job is not in a sta
         "Answers 201 with the job: VALIDATED (with preview and counts) or FAILED (with row errors). "
         "A missing, empty or oversized file, a bad type or mode, or a file that cannot be read at all is a 400 "
         "naming the field. A body whose Content-Length is over IMPORT_MAX_MB is refused with 413 before it is "
-        "read, and a body without one (chunked) is read no further than that."
+        "read, and a body without one (chunked) is read no further than that (411 where the server cannot end "
+        "such a body)."
     ),
     tags=["imports"],
     request={"multipart/form-data": ImportCreateSerializer},
     responses={201: ImportJobSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+               411: OpenApiResponse(ErrorSerializer, description="Chunked, and the server cannot end such a body: "
+                                                                "send a Content-Length."),
                413: OpenApiResponse(ErrorSerializer, description="Larger than IMPORT_MAX_MB; nothing was stored.")},
 )
 @api_view(["GET", "POST"])

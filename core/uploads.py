@@ -7,7 +7,9 @@ setting name). For a POST to one of them, UploadLimitMiddleware:
   small allowance for the form's other fields: nothing is read, nothing is stored;
 - reads a body sent without a length (chunked) itself, into a spooled temporary file, and
   stops at the cap: past it the answer is the same 413 and the rest is never read; within
-  it the request goes on with the body and its length, as if it had been declared;
+  it the request goes on with the body and its length, as if it had been declared. That
+  needs a server that ends the body for us (`wsgi.input_terminated`: gunicorn does); under
+  one that does not, such a body is refused with 411, unread;
 - puts an upload handler first that stops reading once the uploaded files pass the same
   cap, whatever the request declared, and turns that into the same 413.
 
@@ -40,6 +42,11 @@ class UploadTooLarge(ApplicationError):
 
 def upload_too_large_message(limit_mb: int) -> str:
     return f"The file is larger than {limit_mb:,} MB, the most this upload accepts. Nothing was stored."
+
+
+def upload_length_required_message(limit_mb: int) -> str:
+    return (f"Send the file with its size (a Content-Length header): uploads here take at most {limit_mb:,} MB. "
+            f"Nothing was stored.")
 
 
 # A chunked body is read this much at a time, and kept in memory up to this size.
@@ -139,6 +146,9 @@ class UploadLimitMiddleware:
         if length is None:
             if not request.META.get("HTTP_TRANSFER_ENCODING"):
                 return None  # no body
+            if not request.META.get("wsgi.input_terminated"):
+                return upload_refused_response(request, message=upload_length_required_message(limit_mb),
+                                               limit_mb=limit_mb, status=411)
             if not _read_unsized_body(request, limit_bytes=limit_mb * MB + FORM_ALLOWANCE):
                 return upload_refused_response(request, message=upload_too_large_message(limit_mb),
                                                limit_mb=limit_mb, status=413)

@@ -137,6 +137,20 @@ def test_upload_limit_middleware_wsgi_chunked_upload_over_the_cap_stops_reading_
     assert _nothing_stored()
 
 
+def test_upload_limit_middleware_wsgi_chunked_upload_without_a_terminated_input_is_411_unread(settings):
+    settings.IMPORT_MAX_MB = 1
+    stream = CountingStream(_multipart(3 * MB))
+
+    # A server that cannot tell where a chunked body ends hands over the raw stream.
+    response = _wsgi_post(reverse("api:import_list"), stream, HTTP_TRANSFER_ENCODING="chunked")
+
+    assert response.status_code == 411
+    detail = json.loads(response.content)["detail"]
+    assert "Content-Length" in detail and "at most 1 MB" in detail
+    assert stream.read_bytes == 0
+    assert _nothing_stored()
+
+
 def test_upload_limit_middleware_wsgi_chunked_upload_within_the_cap_is_imported(settings, manager_user):
     settings.IMPORT_MAX_MB = 1
     token = api_token_from_command(manager_user.username)
