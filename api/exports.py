@@ -123,7 +123,6 @@ def _export_create_schema() -> dict:
         variants.append({
             "type": "object",
             "required": ["type", "format"],
-            "additionalProperties": False,
             "properties": {
                 "type": choice([export_type]),
                 "format": choice(FileFormat.values),
