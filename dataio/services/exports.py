@@ -38,7 +38,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from dataio.columns import CATEGORY_PATH_SEPARATOR, IMPORT_COLUMNS, attributes_format, value_format, value_parse
 from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
-from dataio.services.workers import EXPORT_JOBS, failure_reason, worker_alive, worker_lock
+from dataio.services.workers import EXPORT_JOBS, failure_reason, stale_jobs_fail, worker_lock
 from dataio.writers import (
     CONTENT_TYPES,
     FORMULA_STARTS,
@@ -941,23 +941,8 @@ def export_jobs_recover(*, stale_after: timedelta | None = None) -> int:
     """
     if stale_after is None:
         stale_after = timedelta(minutes=getattr(settings, "EXPORT_STALE_MINUTES", EXPORT_STALE_MINUTES))
-    cutoff = timezone.now() - stale_after
-    failed = 0
-    stale = ExportJob.objects.filter(Q(started_at__lte=cutoff) | Q(started_at__isnull=True, created_at__lte=cutoff),
-                                     status__in=WORKING)
-    for job_id in stale.values_list("pk", flat=True):
-        if worker_alive(kind=EXPORT_JOBS, job_id=job_id):
-            continue
-        with transaction.atomic():
-            job = ExportJob.objects.select_for_update().filter(pk=job_id, status__in=WORKING).first()
-            if job is None:
-                continue
-            job.error = _INTERRUPTED[job.status]
-            job.status = ExportStatus.FAILED
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "finished_at"])
-            failed += 1
-    return failed
+    return stale_jobs_fail(model=ExportJob, kind=EXPORT_JOBS, working=WORKING, stale_after=stale_after,
+                           reason=lambda job: _INTERRUPTED[job.status])
 
 
 def export_job_is_expired(*, job: ExportJob, now=None) -> bool:

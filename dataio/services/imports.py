@@ -38,7 +38,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.exceptions import Conflict, IllegalTransition, ValidationFailed
@@ -47,7 +46,7 @@ from dataio.importers import IMPORTERS
 from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, RowErrors, RowPlan
 from dataio.models import ImportChange, ImportJob, ImportMode, ImportRowError, ImportStatus, ImportType, OnError
 from dataio.readers import BAD_CHARACTERS, FileRefused, table_read
-from dataio.services.workers import IMPORT_JOBS, worker_alive, worker_lock
+from dataio.services.workers import IMPORT_JOBS, stale_jobs_fail, worker_lock
 
 logger = logging.getLogger(__name__)
 
@@ -485,26 +484,14 @@ def import_jobs_recover(*, stale_after: timedelta | None = None) -> int:
     """
     if stale_after is None:
         stale_after = timedelta(minutes=getattr(settings, "IMPORT_STALE_MINUTES", 30))
-    cutoff = timezone.now() - stale_after
-    failed = 0
-    stale = ImportJob.objects.filter(Q(started_at__lte=cutoff) | Q(started_at__isnull=True, created_at__lte=cutoff),
-                                     status__in=WORKING)
-    for job_id in stale.values_list("pk", flat=True):
-        if worker_alive(kind=IMPORT_JOBS, job_id=job_id):
-            continue
-        with transaction.atomic():
-            job = ImportJob.objects.select_for_update().filter(pk=job_id, status__in=WORKING).first()
-            if job is None:
-                continue
-            if job.status == ImportStatus.IN_PROGRESS:
-                job.error = _interrupted_message(job, _INTERRUPTED[job.status])
-            else:
-                job.error = f"{_INTERRUPTED[job.status]}; nothing was written. Upload the file again."
-            job.status = ImportStatus.FAILED
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "finished_at"])
-            failed += 1
-    return failed
+    return stale_jobs_fail(model=ImportJob, kind=IMPORT_JOBS, working=WORKING, stale_after=stale_after,
+                           reason=_recovery_reason)
+
+
+def _recovery_reason(job: ImportJob) -> str:
+    if job.status == ImportStatus.IN_PROGRESS:
+        return _interrupted_message(job, _INTERRUPTED[job.status])
+    return f"{_INTERRUPTED[job.status]}; nothing was written. Upload the file again."
 
 
 # --- undo -------------------------------------------------------------------

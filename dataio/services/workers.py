@@ -6,10 +6,13 @@ closes, so a killed worker releases it too. The recovery sweeps (`import_jobs_re
 other databases (the embedded SQLite default, one writer at a time) there is no such
 lock: the lock is always taken and no worker ever looks alive.
 """
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from dataio.readers import BAD_CHARACTERS
 
@@ -54,3 +57,26 @@ def failure_reason(exc: BaseException) -> str:
     lines = BAD_CHARACTERS.sub("", str(exc)).strip().splitlines()
     reason = lines[0].strip() if lines else ""
     return (reason or type(exc).__name__)[:300]
+
+
+def stale_jobs_fail(*, model, kind: int, working, stale_after: timedelta, reason: Callable) -> int:
+    """Fail the jobs of `model` left in a `working` status by a process that stopped: started
+    (or, never started, created) more than `stale_after` ago, with no process holding their
+    lock. Each gets `reason(job)` as its error. Returns how many were failed."""
+    cutoff = timezone.now() - stale_after
+    stale = model.objects.filter(Q(started_at__lte=cutoff) | Q(started_at__isnull=True, created_at__lte=cutoff),
+                                 status__in=working)
+    failed = 0
+    for job_id in stale.values_list("pk", flat=True):
+        if worker_alive(kind=kind, job_id=job_id):
+            continue
+        with transaction.atomic():
+            job = model.objects.select_for_update().filter(pk=job_id, status__in=working).first()
+            if job is None:
+                continue
+            job.error = reason(job)
+            job.status = "FAILED"
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "finished_at"])
+            failed += 1
+    return failed
