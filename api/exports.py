@@ -93,6 +93,10 @@ class ExportJobPageSerializer(serializers.Serializer):
     results = ExportJobSerializer(many=True)
 
 
+# The JSON type of each filter's value (the others are text).
+FILTER_JSON_TYPES = {"category": int, "supplier": int, "active": bool}
+
+
 def _export_create_schema() -> dict:
     """The request body per export type: each type's own filters, typed; no other names."""
     from dataio.services.exports import FILTERS, MAX_TEXT_FILTER, STOCK_STATUSES
@@ -143,6 +147,16 @@ class ExportCreateSerializer(serializers.Serializer):
                   "date_from, date_to}; movements {type, location, date_from, date_to, sku}. Dates are "
                   "YYYY-MM-DD; categories and suppliers by id, locations by code.",
     )
+
+    def validate_filters(self, filters: dict) -> dict:
+        """Each filter's value of the JSON type the schema names (or null); which names apply
+        to the type, and what the values mean, the export service checks."""
+        for name, value in filters.items():
+            expected = FILTER_JSON_TYPES.get(name, str)
+            if value is not None and (isinstance(value, bool) is not (expected is bool) or not isinstance(value, expected)):
+                word = {int: "a whole number", bool: "true or false", str: "text"}[expected]
+                raise serializers.ValidationError(f"Filter {name}: must be {word}.")
+        return filters
 
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown export (or someone else's: only Managers and "

@@ -82,6 +82,29 @@ def test_export_create_view_bad_input_is_400_naming_the_field(manager_api, body,
     assert not ExportJob.objects.exists()
 
 
+@pytest.mark.parametrize(("filters", "message"), [
+    ({"active": 0}, "Filter active: must be true or false."),
+    ({"active": "yes"}, "Filter active: must be true or false."),
+    ({"q": 42}, "Filter q: must be text."),
+])
+def test_export_create_view_filter_of_another_json_type_is_400(manager_api, filters, message):
+    response = manager_api.post(LIST_URL, {"type": "suppliers", "format": "csv", "filters": filters}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"filters": [message]}
+    assert not ExportJob.objects.exists()
+
+
+def test_export_create_view_unknown_category_filter_is_404_naming_it(manager_api):
+    response = manager_api.post(LIST_URL, {"type": "products", "format": "csv", "filters": {"category": 999999}},
+                                format="json")
+
+    assert response.status_code == 404
+    assert "unknown category 999999" in response.json()["detail"]
+    assert response.json()["filter"] == "category"
+    assert not ExportJob.objects.exists()
+
+
 def test_export_create_view_bad_filter_message_names_the_filter(manager_api):
     response = manager_api.post(LIST_URL, {"type": "movements", "format": "csv",
                                            "filters": {"date_from": "31/12/2024"}}, format="json")
