@@ -36,13 +36,27 @@ _WITH_BODY = {
 }
 
 
+def _declares_required(body: dict) -> bool:
+    """Whether an inline request schema needs some property, in every variant it allows."""
+    for media in body.get("content", {}).values():
+        schema = media.get("schema", {})
+        variants = schema.get("oneOf") or [schema]
+        if all(variant.get("required") for variant in variants):
+            return True
+    return False
+
+
 def document_common_responses(result, generator, request, public):
     """Schema post-processing: every operation documents the errors every operation can answer
-    (bad input where it takes any, auth, unknown, Accept, and the body's type), as JSON."""
+    (bad input where it takes any, auth, unknown, Accept, and the body's type), as JSON; a
+    body whose schema needs properties is itself required."""
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            body = operation.get("requestBody")
+            if body and _declares_required(body):
+                body["required"] = True
             responses = operation.setdefault("responses", {})
             common = dict(_COMMON)
             if "requestBody" in operation:

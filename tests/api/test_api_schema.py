@@ -115,6 +115,17 @@ def test_schema_view_every_operation_documents_the_common_errors_as_json(schema)
                 assert set(responses[code]["content"]) == {"application/json"}, f"{method} {path} {code}"
 
 
+def test_schema_view_export_body_is_required_and_typed_per_export_type(schema):
+    body = schema["paths"]["/api/v1/exports/"]["post"]["requestBody"]
+    variants = body["content"]["application/json"]["schema"]["oneOf"]
+    by_type = {variant["properties"]["type"]["enum"][0]: variant for variant in variants}
+
+    assert body["required"] is True
+    assert set(by_type["products"]["properties"]["filters"]["properties"]) == {"category", "active", "q"}
+    assert by_type["products"]["properties"]["filters"]["additionalProperties"] is False
+    assert by_type["categories"]["properties"]["filters"]["properties"] == {}
+
+
 def test_schema_view_page_parameters_say_their_range(schema):
     parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/stock/"]["get"]["parameters"]}
 
