@@ -38,15 +38,3 @@ class JsonBooleanField(serializers.BooleanField):
             self.fail("invalid")
         return data
 
-
-class FormBooleanField(serializers.BooleanField):
-    """true or false in a multipart form: the words themselves (or JSON's booleans), nothing else."""
-
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            return data
-        if data in ("true", "false"):
-            return data == "true"
-        self.fail("invalid")

@@ -160,7 +160,8 @@ class SupplierConflictSerializer(serializers.Serializer):
 class SupplierListQuerySerializer(serializers.Serializer):
     q = StringField(required=False, allow_blank=True, max_length=200,
                               help_text="Search name, contact name or email.")
-    active = serializers.BooleanField(required=False, allow_null=True, default=None,
+    # No null: an empty ?active= is refused, not read as "either".
+    active = serializers.BooleanField(required=False, default=None,
                                       help_text="true: only active suppliers; false: only inactive ones.")
 
 

@@ -152,7 +152,7 @@ def test_stock_list_view_low_stock_with_out_of_stock_lists_the_out_of_stock_leve
     stocked(3, threshold=10)
     out = stocked(0, threshold=10)
 
-    response = staff_api.get(LIST_URL, {"low_stock": "1", "out_of_stock": "1"})
+    response = staff_api.get(LIST_URL, {"low_stock": "true", "out_of_stock": "true"})
 
     assert response.status_code == 200
     body = response.json()
@@ -164,6 +164,7 @@ def test_stock_list_view_low_stock_with_out_of_stock_lists_the_out_of_stock_leve
     "params, field",
     [
         ({"low_stock": "maybe"}, "low_stock"),
+        ({"low_stock": ""}, "low_stock"),
         ({"out_of_stock": "2"}, "out_of_stock"),
         ({"sort": "price"}, "sort"),
     ],
