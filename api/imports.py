@@ -13,7 +13,7 @@ Managers and Admins, and only when of a type the user may import
 (dataio.selectors_imports); anyone else's is a 404, for undo too.
 """
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.http import QueryDict, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -214,7 +214,8 @@ def import_list_view(request):
     from dataio.services.imports import import_job_create, import_job_validate
 
     # As plain values (not a form's): an empty dry_run or mode is refused, not taken as left out.
-    serializer = ImportCreateSerializer(data=request.data.dict())
+    data = request.data.dict() if isinstance(request.data, QueryDict) else request.data
+    serializer = ImportCreateSerializer(data=data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     _check_type(request, data["type"])

@@ -114,6 +114,26 @@ def test_import_create_bad_fields_are_400_naming_the_field(manager_api, data, fi
     assert not ImportJob.objects.filter(status="COMPLETED").exists()
 
 
+def test_import_create_without_a_body_is_400_naming_the_fields(manager_api):
+    response = manager_api.generic("POST", LIST_URL)
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"file", "type"}
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize("dry_run", ["", "maybe"])
+def test_import_create_dry_run_that_is_no_boolean_is_400(manager_api, dry_run):
+    upload = SimpleUploadedFile("counts.csv", b"sku,counted,reason\nA,1,shelf\n", content_type="text/csv")
+
+    response = manager_api.post(LIST_URL, {"file": upload, "type": "stock_counts", "dry_run": dry_run},
+                                format="multipart")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["dry_run"]
+    assert not ImportJob.objects.exists()
+
+
 def test_import_create_oversized_file_is_400(manager_api, settings):
     settings.IMPORT_MAX_MB = 0
 
