@@ -38,3 +38,30 @@ class JsonBooleanField(serializers.BooleanField):
             self.fail("invalid")
         return data
 
+
+
+class FormBooleanField(serializers.BooleanField):
+    """true or false in a multipart form: the words themselves, nothing else ("1", "yes" and ""
+    are refused, as the schema's boolean says)."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid")
+
+
+class DecimalTextField(serializers.DecimalField):
+    """An amount sent as a JSON string ("12.50"), as the schema says: a JSON number is refused,
+    since its binary fraction is not the amount the client meant to send."""
+
+    default_error_messages = {**serializers.DecimalField.default_error_messages,
+                              "not_text": 'Send the amount as a string, e.g. "12.50".'}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)

@@ -23,7 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from api.fields import StringField
+from api.fields import FormBooleanField, StringField
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
 from api.serializers import ErrorSerializer
@@ -135,8 +135,8 @@ class ImportCreateSerializer(serializers.Serializer):
     file = UploadField(help_text=f"CSV, XLSX or JSON; at most {settings.IMPORT_MAX_MB} MB.")
     type = serializers.ChoiceField(choices=ImportType.choices)
     mode = serializers.ChoiceField(choices=ImportMode.choices, required=False, default=ImportMode.UPSERT)
-    dry_run = serializers.BooleanField(required=False, default=False,
-                                       help_text="Check and report only; the job cannot be processed.")
+    dry_run = FormBooleanField(required=False, default=False,
+                               help_text="Check and report only; the job cannot be processed.")
 
     def validate_file(self, upload):
         if upload.size > settings.IMPORT_MAX_MB * 1024 * 1024:

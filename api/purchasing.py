@@ -15,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from api.fields import JsonBooleanField, StringField, WholeNumberField
+from api.fields import DecimalTextField, JsonBooleanField, StringField, WholeNumberField
 from api.exceptions import UNKNOWN
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
@@ -91,8 +91,8 @@ class CanReceivePurchaseOrders(HasDjangoPermission):
 
 # --- output serializers ---------------------------------------------------------
 
-def _money_field(help_text: str = "", max_digits: int = 14) -> serializers.DecimalField:
-    return serializers.DecimalField(
+def _money_field(help_text: str = "", max_digits: int = 14) -> DecimalTextField:
+    return DecimalTextField(
         max_digits=max_digits, decimal_places=2, required=False,
         help_text=(help_text + " " if help_text else "") + "Only for users who may see prices (inventory.view_prices).",
     )
@@ -230,7 +230,7 @@ class PurchaseOrderLineRequestSerializer(serializers.Serializer):
 
     sku = StringField(max_length=64)
     quantity = WholeNumberField(min_value=1, max_value=MAX_QUANTITY)
-    unit_cost = serializers.DecimalField(
+    unit_cost = DecimalTextField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
         help_text="The supplier's cost for the SKU when omitted, else the catalogue cost.",
     )
@@ -248,9 +248,9 @@ class PurchaseOrderCreateSerializer(serializers.Serializer):
     supplier = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Supplier id.")
     lines = PurchaseOrderLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     expected_date = serializers.DateField(required=False, allow_null=True, default=None)
-    tax = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
+    tax = DecimalTextField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
                                    default=Decimal("0"))
-    shipping = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
+    shipping = DecimalTextField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
                                         default=Decimal("0"))
     notes = StringField(max_length=5000, required=False, allow_blank=True, default="")
     submit = JsonBooleanField(required=False, default=False, help_text="Submit it (PENDING) at once.")
@@ -266,9 +266,9 @@ class PurchaseOrderUpdateSerializer(serializers.Serializer):
     supplier = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Supplier id.")
     lines = PurchaseOrderLineRequestSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     expected_date = serializers.DateField(required=False, allow_null=True, default=None)
-    tax = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
+    tax = DecimalTextField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
                                    default=Decimal("0"))
-    shipping = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
+    shipping = DecimalTextField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False,
                                         default=Decimal("0"))
     notes = StringField(max_length=5000, required=False, allow_blank=True, default="")
 

@@ -16,7 +16,7 @@ from inventory.selectors import SORTS, category_list, location_list
 from inventory.services.stock import ADJUSTABLE_TYPES
 from orders.models import OrderStatus
 from orders.services import sales_order_allowed_transitions
-from api.fields import StringField, WholeNumberField
+from api.fields import DecimalTextField, StringField, WholeNumberField
 from api.exceptions import UNKNOWN
 
 # Quantities are stored in 32-bit integer columns; anything beyond this is a typo.
@@ -377,7 +377,7 @@ class OrderLineSerializer(serializers.Serializer):
     sku = StringField(source="variant.sku")
     product = StringField(source="variant.product.name")
     quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(
+    unit_price = DecimalTextField(
         max_digits=12, decimal_places=2, required=False,
         help_text="Only for users who may see prices (inventory.view_prices).",
     )
@@ -408,11 +408,11 @@ class OrderSerializer(serializers.Serializer):
     customer_name = StringField()
     customer_email = StringField()
     currency = StringField()
-    total = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    total = DecimalTextField(max_digits=14, decimal_places=2, required=False)
     paid = serializers.BooleanField(source="is_paid")
     paid_at = serializers.DateTimeField(allow_null=True)
-    amount_paid = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    amount_refunded = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    amount_paid = DecimalTextField(max_digits=14, decimal_places=2, required=False)
+    amount_refunded = DecimalTextField(max_digits=14, decimal_places=2, required=False)
     attention = StringField(help_text="Why staff must look at the order; empty when nothing is wrong.")
     created_at = serializers.DateTimeField()
     lines = OrderLineSerializer(many=True)
@@ -520,7 +520,7 @@ class CheckoutSerializer(serializers.Serializer):
 class OrderLineRequestSerializer(serializers.Serializer):
     sku = StringField(max_length=64)
     quantity = _line_quantity_field()
-    unit_price = serializers.DecimalField(
+    unit_price = DecimalTextField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
         help_text="The catalogue price when omitted.",
     )

@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from api.fields import JsonBooleanField, StringField, WholeNumberField
+from api.fields import DecimalTextField, JsonBooleanField, StringField, WholeNumberField
 from api.exceptions import UNKNOWN
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
@@ -98,7 +98,7 @@ class SupplierItemSerializer(serializers.Serializer):
     sku = StringField(source="variant.sku")
     product = StringField(source="variant.product.name")
     supplier_sku = StringField()
-    unit_cost = serializers.DecimalField(
+    unit_cost = DecimalTextField(
         max_digits=12, decimal_places=2, required=False,
         help_text="Only for users who may see prices (inventory.view_prices).",
     )
@@ -217,8 +217,8 @@ class SupplierUpdateSerializer(serializers.Serializer):
                                       help_text="false deactivates: no new purchase orders; history stays.")
 
 
-def _cost_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
+def _cost_field(**kwargs) -> DecimalTextField:
+    return DecimalTextField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_COST - Decimal("0.01"),
         help_text="Only for users who may see prices.", **kwargs,
     )
@@ -387,7 +387,9 @@ def supplier_detail_view(request, supplier_id: int):
     description="One item per supplier and SKU. Sending `unit_cost` needs the permission to see prices.",
     tags=["suppliers"],
     request=SupplierItemCreateSerializer,
-    responses={201: SupplierItemSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    responses={201: SupplierItemSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND,
+               409: OpenApiResponse(OpenApiTypes.OBJECT, description="`{detail, sku}`: the supplier already has an "
+                                                                     "item for the SKU.")},
 )
 @api_view(["GET", "POST"])
 @permission_classes([CanUseSupplierItems])

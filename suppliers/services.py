@@ -304,8 +304,8 @@ def supplier_item_create(
         "minimum_order_quantity": _clean_moq(minimum_order_quantity),
         "preferred": _clean_preferred(preferred),
     }
-    duplicate = ValidationFailed(f"{supplier.name} already has an item for {variant.sku}: edit that one instead.",
-                                 field="sku")
+    duplicate = Conflict(f"{supplier.name} already has an item for {variant.sku}: edit that one instead.",
+                         field="sku")
     try:
         with transaction.atomic():
             _lock_variant_items(variant.pk)

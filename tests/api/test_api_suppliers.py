@@ -346,13 +346,27 @@ def test_supplier_item_create_view_unknown_reference_is_404_naming_the_field(man
     assert not SupplierItem.objects.exists()
 
 
-def test_supplier_item_create_view_duplicate_is_400(manager_api):
+def test_supplier_item_create_view_duplicate_is_409(manager_api):
     item = factories.SupplierItemFactory()
 
     response = manager_api.post(items_url(item.supplier_id), {"sku": item.variant.sku}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "already has an item" in response.json()["sku"][0]
+    assert response.json()["detail"] == response.json()["sku"][0]
+    assert SupplierItem.objects.count() == 1
+
+
+@pytest.mark.parametrize("unit_cost", [0, 2.5, True])
+def test_supplier_item_create_view_amount_as_a_json_number_is_400(manager_api, unit_cost):
+    supplier = factories.SupplierFactory()
+    variant = factories.VariantFactory()
+
+    response = manager_api.post(items_url(supplier.pk), {"sku": variant.sku, "unit_cost": unit_cost}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"unit_cost": ['Send the amount as a string, e.g. "12.50".']}
+    assert not SupplierItem.objects.exists()
 
 
 def test_supplier_item_create_view_staff_is_403(staff_api):

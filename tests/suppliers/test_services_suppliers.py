@@ -193,7 +193,7 @@ def test_supplier_item_create_stores_the_item():
 def test_supplier_item_create_refuses_a_second_item_for_the_same_variant():
     item = factories.SupplierItemFactory()
 
-    with pytest.raises(ValidationFailed) as exc_info:
+    with pytest.raises(Conflict) as exc_info:
         supplier_item_create(supplier=item.supplier, variant=item.variant)
 
     assert "already has an item" in _refused(exc_info, "sku")
