@@ -36,6 +36,30 @@ _WITH_BODY = {
 }
 
 
+def _request_rules() -> dict[str, dict]:
+    """Rules between fields of a body, which a serializer's schema cannot say, per operation."""
+    from inventory.services.stock import ADJUSTABLE_TYPES, DECREASING_TYPES, INCREASING_TYPES
+
+    lowering = [t.value for t in ADJUSTABLE_TYPES if t in DECREASING_TYPES]
+    raising = [t.value for t in ADJUSTABLE_TYPES if t in INCREASING_TYPES]
+    either = [t.value for t in ADJUSTABLE_TYPES if t not in DECREASING_TYPES | INCREASING_TYPES]
+    return {
+        # A SALE or DAMAGE lowers stock, a RESTOCK, REFUND or RETURN raises it.
+        "stock_adjust": {"oneOf": [
+            {"properties": {"type": {"enum": lowering}, "quantity": {"maximum": -1}}},
+            {"properties": {"type": {"enum": raising}, "quantity": {"minimum": 1}}},
+            {"properties": {"type": {"enum": either}}},
+        ]},
+        # Accepting more than was ordered takes a reason.
+        "purchase_order_receive": {"oneOf": [
+            {"properties": {"accept_over_receipt": {"enum": [False]}}},
+            {"required": ["accept_over_receipt", "over_receipt_reason"],
+             "properties": {"accept_over_receipt": {"enum": [True]},
+                            "over_receipt_reason": {"type": "string", "pattern": r"\S"}}},
+        ]},
+    }
+
+
 def _declares_required(body: dict) -> bool:
     """Whether an inline request schema needs some property, in every variant it allows."""
     for media in body.get("content", {}).values():
@@ -49,12 +73,18 @@ def _declares_required(body: dict) -> bool:
 def document_common_responses(result, generator, request, public):
     """Schema post-processing: every operation documents the errors every operation can answer
     (bad input where it takes any, auth, unknown, Accept, and the body's type), as JSON; a
-    body whose schema needs properties is itself required."""
+    body whose schema needs properties is itself required; rules between a body's fields
+    (`_request_rules`) join its schema."""
+    rules = _request_rules()
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             body = operation.get("requestBody")
+            rule = rules.get(operation.get("operationId"))
+            if body and rule:
+                media = body["content"]["application/json"]
+                media["schema"] = {"allOf": [media["schema"], rule]}
             if body and _declares_required(body):
                 body["required"] = True
             responses = operation.setdefault("responses", {})

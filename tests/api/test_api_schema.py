@@ -126,6 +126,18 @@ def test_schema_view_export_body_is_required_and_typed_per_export_type(schema):
     assert by_type["categories"]["properties"]["filters"]["properties"] == {}
 
 
+def test_schema_view_says_the_sign_of_an_adjustment_and_the_over_receipt_reason(schema):
+    adjust = schema["paths"]["/api/v1/stock/adjust/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    receive = schema["paths"]["/api/v1/purchase-orders/{po_id}/receive/"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+
+    signs = {tuple(v["properties"]["type"]["enum"]): v["properties"].get("quantity") for v in adjust["allOf"][1]["oneOf"]}
+    assert signs[("SALE", "DAMAGE")] == {"maximum": -1}
+    assert signs[("REFUND", "RESTOCK", "RETURN")] == {"minimum": 1}
+    accepting = receive["allOf"][1]["oneOf"][1]
+    assert accepting["required"] == ["accept_over_receipt", "over_receipt_reason"]
+
+
 def test_schema_view_page_parameters_say_their_range(schema):
     parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/stock/"]["get"]["parameters"]}
 
