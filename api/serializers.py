@@ -274,12 +274,6 @@ class MovementListQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError(f"Unknown user {value!r}.", code=UNKNOWN)
         return user_id
 
-    def validate(self, attrs):
-        date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            raise serializers.ValidationError({"date_to": ["The end date is before the start date."]})
-        return attrs
-
 
 # --- reservations, cart, checkout and orders ----------------------------------------
 

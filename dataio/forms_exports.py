@@ -78,6 +78,13 @@ class ExportFilterForm(forms.Form):
         for name in FILTERS.get(type, {}):
             self.fields[name] = _filter_field(type, name)
 
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
     def filters(self) -> dict:
         """The filled-in filters, as the service takes them."""
         values = {}

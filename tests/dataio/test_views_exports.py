@@ -110,7 +110,7 @@ def test_export_list_view_post_bad_filters_show_errors_and_start_nothing(manager
                                               "filter-date_from": "2024-03-02", "filter-date_to": "2024-03-01"})
 
     assert response.status_code == 400
-    assert "the end date is before the start date" in response.content.decode()
+    assert "The end date is before the start date." in response.content.decode()
     assert not ExportJob.objects.exists()
 
 
