@@ -38,6 +38,8 @@ class SalesOrder(TimeStampedModel):
     amount_refunded = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # When the payment confirmation email left; claimed just before sending, so it goes at most once.
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     # Set when staff must look at the order (partial refund, payment for a cancelled order...).
     attention = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -4,7 +4,9 @@ Stock moves only through the inventory services: confirming reserves, shipping c
 the reservation (SALE), cancelling releases it, refunds and returns restock.
 Every transition locks the order row first, then whatever the inventory services lock,
 so two clicks (or a click and a webhook) on the same order queue rather than race.
+The payment confirmation email leaves after the commit, from a task, never under that lock.
 """
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,6 +30,8 @@ from inventory.services import (
 )
 from inventory.services.stock import _apply
 from orders.models import OrderEvent, OrderSource, OrderStatus, SalesOrder, SalesOrderLine
+
+logger = logging.getLogger(__name__)
 
 S = OrderStatus
 
@@ -396,15 +400,52 @@ def sales_order_mark_paid(order: SalesOrder, *, amount, stripe_event=None, payme
     order.save(update_fields=["paid_at", "amount_paid", "stripe_payment_intent_id", "updated_at"])
 
 
+# The Celery task that sends the confirmation, queued by name (orders/tasks.py imports this
+# module, never the reverse).
+CONFIRMATION_EMAIL_TASK = "orders.tasks.order_confirmation_email_task"
+CONFIRMATION_SENT_MESSAGE = "Confirmation email sent"
+
+
+def _enqueue_on_commit(task_name: str, *args) -> None:
+    """Queue a Celery task by name once the current transaction commits; nothing if it rolls back.
+
+    The order is already committed when this runs, so a broker that is down is logged rather
+    than raised into the request that committed it.
+    """
+    from celery import current_app
+
+    transaction.on_commit(lambda: current_app.signature(task_name, args=args).apply_async(), robust=True)
+
+
+def order_confirmation_email_queue(*, order: SalesOrder) -> None:
+    """Ask for the payment confirmation email, inside the transaction that confirms the order.
+
+    The email leaves from a task queued when that transaction commits (never under the order's
+    lock, never if it rolls back); the sender claims the order first, so asking twice sends once.
+    """
+    if order.customer_email and order.confirmation_sent_at is None:
+        _enqueue_on_commit(CONFIRMATION_EMAIL_TASK, order.pk)
+
+
 def order_confirmation_email_send(*, order: SalesOrder) -> bool:
-    """Send the payment confirmation once; True when sent now."""
+    """Send the payment confirmation once; True when sent now.
+
+    Runs after the commit, outside any transaction: a conditional UPDATE of
+    `confirmation_sent_at` claims the order and commits on its own, so of two concurrent
+    senders only one sends, and no lock is held while the mail server answers. When sending
+    fails the claim is given back (and the error logged and raised, for the task to retry).
+    """
     from django.core.mail import send_mail
 
-    marker = "Confirmation email sent"
-    with transaction.atomic():
-        order = _lock_order(order)
-        if not order.customer_email or order.events.filter(message__startswith=marker).exists():
-            return False
+    claimed_at = timezone.now()
+    with transaction.atomic(durable=True):
+        claimed = (SalesOrder.objects.filter(pk=order.pk, confirmation_sent_at__isnull=True)
+                   .exclude(customer_email="")
+                   .update(confirmation_sent_at=claimed_at))
+    if not claimed:
+        return False
+    try:
+        order = SalesOrder.objects.get(pk=order.pk)
         lines = "\n".join(f"  {line.quantity} x {line.variant.display_name} ({line.variant.sku})"
                           for line in order.lines.select_related("variant__product"))
         send_mail(
@@ -414,5 +455,9 @@ def order_confirmation_email_send(*, order: SalesOrder) -> bool:
             from_email=None,
             recipient_list=[order.customer_email],
         )
-        order_event_add(order=order, message=f"{marker} to {order.customer_email}.")
+    except Exception:
+        SalesOrder.objects.filter(pk=order.pk, confirmation_sent_at=claimed_at).update(confirmation_sent_at=None)
+        logger.exception("Confirmation email for order %s failed; it can be sent again.", order.number)
+        raise
+    order_event_add(order=order, message=f"{CONFIRMATION_SENT_MESSAGE} to {order.customer_email}.")
     return True

@@ -29,6 +29,7 @@ from orders.services.orders import (
     _lock_order,
     _set_status,
     order_commit_stock,
+    order_confirmation_email_queue,
     order_event_add,
     order_refund_locked,
     order_release_stock,
@@ -308,11 +309,8 @@ def _session_paid(obj: dict, record: StripeEvent) -> Outcome:
 
 def order_confirm_paid(order: SalesOrder, *, record: StripeEvent) -> None:
     """Status CONFIRMED after payment, and the confirmation email queued for after commit."""
-    from orders.tasks import order_confirmation_email_task
-
     _set_status(order, S.CONFIRMED, message="Paid through Stripe: stock committed (SALE).", stripe_event=record)
-    if order.customer_email:
-        order_confirmation_email_task.delay_on_commit(order.pk)
+    order_confirmation_email_queue(order=order)
 
 
 def _session_completed(obj: dict, record: StripeEvent) -> Outcome:
