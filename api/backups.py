@@ -17,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.response import Response
 
 from api.fields import JsonBooleanField, StringField
@@ -27,7 +26,7 @@ from api.permissions import HasDjangoPermission
 from api.serializers import ErrorSerializer
 from backups.errors import ConflictPolicyRequired
 from backups.models import Backup, BackupKind, BackupSection, BackupStatus, ConflictPolicy, RestoreRun, RestoreStatus
-from backups.selectors import backup_list, restore_run_list
+from backups.selectors import backup_get, backup_list, restore_run_get
 from backups.services.jobs import (
     backup_delete,
     backup_download_name,
@@ -36,6 +35,7 @@ from backups.services.jobs import (
     restore_request,
     verify_report_as_dict,
 )
+from backups.validators import backup_sections_clean, restore_conflict_clean
 
 SECTIONS_NOTE = f"Sections: {', '.join(BackupSection.values)} (users is left out unless asked for)."
 
@@ -128,6 +128,10 @@ class BackupCreateSerializer(serializers.Serializer):
     sections = serializers.ListField(child=SectionField(), required=False, allow_empty=False, help_text=SECTIONS_NOTE,
                                      error_messages={"empty": "Choose at least one section to back up."})
 
+    def validate_sections(self, sections: list[str]) -> list[str]:
+        # The backups' own check; its ValidationFailed answers 400 {"sections": [...], "unknown": [...]}.
+        return backup_sections_clean(sections=sections)
+
 
 class MemberVerdictSerializer(serializers.Serializer):
     name = StringField()
@@ -151,6 +155,9 @@ class RestoreCreateSerializer(serializers.Serializer):
                   "restore into a database that holds data.",
         error_messages={"invalid_choice": "Unknown conflict policy \"{input}\": choose skip or overwrite."},
     )
+
+    def validate_conflict(self, conflict: str | None) -> str | None:
+        return restore_conflict_clean(conflict=conflict)
 
 
 class RestoreModelReportSerializer(serializers.Serializer):
@@ -209,13 +216,6 @@ class RestoreRunSerializer(serializers.Serializer):
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown backup.")
 
 
-def _backup_or_404(backup_id: int) -> Backup:
-    backup = backup_list().filter(pk=backup_id).first()
-    if backup is None:
-        raise DRFNotFound("Unknown backup.")
-    return backup
-
-
 def _backup_response(request, backup: Backup, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(BackupSerializer(backup, context={"request": request}).data, status=status_code)
 
@@ -270,7 +270,7 @@ def backup_list_view(request):
 @api_view(["GET", "DELETE"])
 @permission_classes([CanManageBackups])
 def backup_detail_view(request, backup_id: int):
-    backup = _backup_or_404(backup_id)
+    backup = backup_get(pk=backup_id)
     if request.method == "DELETE":
         backup_delete(backup=backup)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -292,7 +292,7 @@ def backup_detail_view(request, backup_id: int):
 @api_view(["GET"])
 @permission_classes([CanManageBackups])
 def backup_download_view(request, backup_id: int):
-    backup = _backup_or_404(backup_id)
+    backup = backup_get(pk=backup_id)
     return FileResponse(backup_download_open(backup=backup), as_attachment=True,
                         filename=backup_download_name(backup=backup), content_type="application/octet-stream")
 
@@ -314,7 +314,7 @@ def backup_download_view(request, backup_id: int):
 def backup_verify_view(request, backup_id: int):
     from backups.services import backup_verify
 
-    backup = _backup_or_404(backup_id)
+    backup = backup_get(pk=backup_id)
     if backup.status != BackupStatus.COMPLETED or not backup.file_name:
         return Response({"detail": f"Backup {backup.pk} is {backup.get_status_display().lower()}: there is no "
                                    f"file to verify."}, status=status.HTTP_409_CONFLICT)
@@ -342,12 +342,12 @@ def backup_verify_view(request, backup_id: int):
 @permission_classes([CanRestoreBackups])
 @parser_classes(WRITE_PARSERS)
 def backup_restore_view(request, backup_id: int):
-    backup = _backup_or_404(backup_id)
+    backup = backup_get(pk=backup_id)
     serializer = RestoreCreateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     try:
-        run = restore_request(backup=backup, dry_run=data["dry_run"], conflict=data.get("conflict") or None,
+        run = restore_request(backup=backup, dry_run=data["dry_run"], conflict=data.get("conflict"),
                               user=request.user)
     except ConflictPolicyRequired as exc:
         # Not bad input: the database's state calls for a choice the caller has to make.
@@ -365,7 +365,5 @@ def backup_restore_view(request, backup_id: int):
 @api_view(["GET"])
 @permission_classes([CanRestoreBackups])
 def restore_detail_view(request, run_id: int):
-    run = restore_run_list().filter(pk=run_id).first()
-    if run is None:
-        raise DRFNotFound("Unknown restore.")
+    run = restore_run_get(pk=run_id)
     return Response(RestoreRunSerializer(run).data)

@@ -157,11 +157,6 @@ class ImportUndoResultSerializer(serializers.Serializer):
 
 # --- helpers ------------------------------------------------------------------------
 
-def _job_or_404(request, import_id: int) -> ImportJob:
-    """The job when the user may see it; NotFound (404) otherwise."""
-    return import_job_get(user=request.user, pk=import_id)
-
-
 def _check_type(request, type: str) -> None:
     if not request.user.has_perm(import_type_permission(type)):
         raise PermissionDenied(f"Your role may not import {ImportType(type).label.lower()}.")
@@ -235,7 +230,7 @@ def import_list_view(request):
 @api_view(["GET"])
 @permission_classes([CanUseImports])
 def import_detail_view(request, import_id: int):
-    return _job_response(_job_or_404(request, import_id))
+    return _job_response(import_job_get(user=request.user, pk=import_id))
 
 
 @extend_schema(
@@ -254,7 +249,7 @@ def import_detail_view(request, import_id: int):
 def import_process_view(request, import_id: int):
     from dataio.services.imports import import_job_process
 
-    job = _job_or_404(request, import_id)
+    job = import_job_get(user=request.user, pk=import_id)
     _check_type(request, job.type)
     serializer = ImportProcessSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -279,7 +274,7 @@ def import_process_view(request, import_id: int):
 def import_undo_view(request, import_id: int):
     from dataio.services.imports import import_job_undo
 
-    job = _job_or_404(request, import_id)
+    job = import_job_get(user=request.user, pk=import_id)
     if not request.user.has_perm("dataio.undo_import"):
         raise PermissionDenied(UNDO_REFUSED)
     result = import_job_undo(job=job, user=request.user)
@@ -297,7 +292,7 @@ def import_undo_view(request, import_id: int):
 def import_errors_view(request, import_id: int):
     from dataio.services.imports import import_errors_csv
 
-    job = _job_or_404(request, import_id)
+    job = import_job_get(user=request.user, pk=import_id)
     response = StreamingHttpResponse(import_errors_csv(job=job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response

@@ -301,7 +301,7 @@ def supplier_list_view(request):
     if request.method == "POST":
         serializer = SupplierCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        supplier = supplier_create(**serializer.validated_data)
+        supplier = supplier_create(**serializer.validated_data, user=request.user)
         return _supplier_detail(request, supplier, status_code=status.HTTP_201_CREATED)
     query = SupplierListQuerySerializer(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
@@ -358,14 +358,14 @@ def supplier_detail_view(request, supplier_id: int):
         return _supplier_detail(request, supplier)
     if request.method == "DELETE":
         try:
-            supplier_delete(supplier=supplier)
+            supplier_delete(supplier=supplier, user=request.user)
         except Conflict as exc:
             body = {**exc.details, "detail": f'{exc.message} Use PATCH {{"active": false}} to deactivate it.'}
             return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
     serializer = SupplierUpdateSerializer(data=request.data, partial=request.method == "PATCH")
     serializer.is_valid(raise_exception=True)
-    supplier = supplier_update(supplier=supplier, **serializer.validated_data)
+    supplier = supplier_update(supplier=supplier, **serializer.validated_data, user=request.user)
     return _supplier_detail(request, supplier)
 
 

@@ -4,8 +4,18 @@ from django.conf import settings
 
 from backups.models import DEFAULT_SECTIONS, BackupSection, ConflictPolicy
 from backups.services.schedule import WEEKDAYS
+from backups.validators import backup_sections_clean, restore_conflict_clean
+from core.exceptions import ValidationFailed
 
 CONFIRM_WORD = "RESTORE"
+
+
+def _sections_clean(sections: list[str]) -> list[str]:
+    """The ticked sections through the services' own check (canonical order)."""
+    try:
+        return backup_sections_clean(sections=sections)
+    except ValidationFailed as exc:
+        raise forms.ValidationError(exc.message) from exc
 
 
 class BackupCreateForm(forms.Form):
@@ -16,6 +26,9 @@ class BackupCreateForm(forms.Form):
                         "invalid_choice": "Unknown section %(value)s."},
         help_text="Users and roles are left out unless you tick them: a restore then brings back logins too.",
     )
+
+    def clean_sections(self):
+        return _sections_clean(self.cleaned_data["sections"])
 
 
 class RestoreForm(forms.Form):
@@ -46,6 +59,13 @@ class RestoreForm(forms.Form):
         label="Or tick: I understand a restore changes the database (a backup of it is taken first)",
         required=False,
     )
+
+    def clean_conflict(self):
+        """None when no policy is chosen, as everywhere else."""
+        try:
+            return restore_conflict_clean(conflict=self.cleaned_data["conflict"])
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from exc
 
     def clean(self):
         data = super().clean()
@@ -93,3 +113,6 @@ class ScheduleForm(forms.Form):
         error_messages={"required": "Choose at least one section to back up.",
                         "invalid_choice": "Unknown section %(value)s."},
     )
+
+    def clean_sections(self):
+        return _sections_clean(self.cleaned_data["sections"])

@@ -42,6 +42,9 @@ MODEL_SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     # Document number counters (PO-…, SO-…): they travel with either kind of order, so a
     # restored database never hands out a number that is already taken.
     ("core.sequence", (BackupSection.PURCHASING, BackupSection.ORDERS)),
+    # The audit trail (who changed a stock level's threshold, a supplier, a reorder rule):
+    # it travels with the records it describes, as orders keep their timelines.
+    ("core.auditentry", (BackupSection.STOCK, BackupSection.PURCHASING)),
     ("inventory.category", (BackupSection.CATALOGUE,)),
     ("inventory.product", (BackupSection.CATALOGUE,)),
     ("inventory.variant", (BackupSection.CATALOGUE,)),

@@ -32,6 +32,8 @@ from backups.services.jobs import (
 )
 from backups.services.schedule import WEEKDAYS, schedule_get, schedule_next_runs, schedule_update
 from core.exceptions import ApplicationError
+from core.forms import form_error_add
+from core.selectors import audit_list_for
 
 VIEW_PERM = "backups.view_backup"
 ADD_PERM = "backups.add_backup"
@@ -40,6 +42,7 @@ DELETE_PERM = "backups.delete_backup"
 RESTORE_PERM = "backups.restore_backup"
 SCHEDULE_PERM = "backups.change_backupschedule"
 PAGE_SIZE = 25
+SCHEDULE_CHANGES = 20
 SECTION_LABELS = dict(BackupSection.choices)
 # A real restore into a database that holds data, without a conflict policy: the input is
 # well-formed, but the database's state asks for a choice (as the API's 409).
@@ -63,11 +66,6 @@ def _stop_polling(response):
         if response.has_header(header):
             stopped[header] = response[header]
     return stopped
-
-
-def _form_error(form, exc: ApplicationError) -> None:
-    """Put a service error on the field it names, else on the form."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 # --- list and "back up now" --------------------------------------------------------
@@ -103,7 +101,7 @@ def backup_list_view(request):
         try:
             backup = backup_request(sections=form.cleaned_data["sections"], user=request.user)
         except ApplicationError as exc:
-            _form_error(form, exc)
+            form_error_add(form, exc)
         else:
             messages.success(request, f"Backup {backup.pk} started: its status below changes when it is done.")
             return redirect("backups:backup_list")
@@ -237,7 +235,7 @@ def _restore_start(request, form, **source) -> tuple[HttpResponse | None, int]:
         form.add_error("conflict", exc.message)
         return None, POLICY_REQUIRED_STATUS
     except ApplicationError as exc:
-        _form_error(form, exc)
+        form_error_add(form, exc)
         return None, exc.status_code
     messages.success(request, _run_started(run))
     return redirect("backups:restore_detail", run_id=run.pk), 200
@@ -334,7 +332,7 @@ def schedule_view(request):
             try:
                 schedule = schedule_update(**form.cleaned_data, user=request.user)
             except ApplicationError as exc:
-                _form_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, "Schedule saved.")
                 return redirect("backups:schedule")
@@ -345,5 +343,6 @@ def schedule_view(request):
             "weekly_time": schedule.weekly_time, "sections": schedule.sections,
         })
     context = {"form": form, "schedule": schedule, "next_runs": schedule_next_runs(schedule=schedule),
-               "time_zone": settings.TIME_ZONE}
+               "time_zone": settings.TIME_ZONE,
+               "changes": list(audit_list_for(obj=schedule, limit=SCHEDULE_CHANGES)), "changes_limit": SCHEDULE_CHANGES}
     return render(request, "backups/schedule.html", context, status=status)

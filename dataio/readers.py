@@ -44,9 +44,9 @@ from typing import Any
 
 from django.conf import settings
 
+from core.csv import cell_restore
 from core.exceptions import ValidationFailed
 from dataio.columns import value_format
-from dataio.writers import cell_restore
 
 MAX_CELL_CHARS = 10_000
 MAX_COLUMNS = 200

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from core.exceptions import ApplicationError, NotFound
+from core.exceptions import ApplicationError
+from core.forms import form_error_add
+from core.shortcuts import get_or_404
 from dataio.forms_bulk import BulkRowForm, BulkUploadForm, bulk_row_forms
 from dataio.forms_imports import ImportProcessForm, ImportUploadForm, import_type_permission
 from dataio.models import ImportJob, ImportStatus, ImportType
@@ -90,8 +92,7 @@ def import_list_view(request):
             )
             job = import_job_validate(job=job)
         except ApplicationError as exc:
-            field = exc.field if exc.field in form.fields else None
-            form.add_error(field, exc.message)
+            form_error_add(form, exc)
         else:
             if job.status == ImportStatus.FAILED:
                 messages.error(request, "The file has problems (listed below by row): fix them and upload it again.")
@@ -104,14 +105,6 @@ def import_list_view(request):
                 messages.success(request, "The file was checked. Look at the preview, then process it.")
             return redirect("dataio:import_detail", import_id=job.pk)
     return _import_list_page(request, form, status=400)
-
-
-def _job_or_404(request, import_id: int) -> ImportJob:
-    """The job when the user may see it (dataio.selectors); 404 otherwise."""
-    try:
-        return import_job_get(user=request.user, pk=import_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _detail_context(request, job: ImportJob, *, process_form=None) -> dict:
@@ -159,7 +152,7 @@ def _preview_columns(job: ImportJob) -> list[str]:
 @permission_required("dataio.view_importjob", raise_exception=True)
 @require_GET
 def import_detail_view(request, import_id: int):
-    job = _job_or_404(request, import_id)
+    job = get_or_404(import_job_get, user=request.user, pk=import_id)
     context = _detail_context(request, job)
     if request.htmx and request.GET.get("fragment") == "errors":
         template = "dataio/import_detail.html#row-errors"
@@ -174,7 +167,7 @@ def import_detail_view(request, import_id: int):
 @require_GET
 def import_progress_view(request, import_id: int):
     """The status area; while the job runs the page polls it, and it answers 286 once done."""
-    job = _job_or_404(request, import_id)
+    job = get_or_404(import_job_get, user=request.user, pk=import_id)
     context = _detail_context(request, job)
     if request.htmx and job.status not in RUNNING:
         # Done: the whole status area once more (with counts and actions), and stop polling.
@@ -190,7 +183,7 @@ def import_progress_view(request, import_id: int):
 def import_process_view(request, import_id: int):
     from dataio.services.imports import import_job_process
 
-    job = _job_or_404(request, import_id)
+    job = get_or_404(import_job_get, user=request.user, pk=import_id)
     if request.method == "GET":  # e.g. back here after logging in again: show the job
         return redirect("dataio:import_detail", import_id=job.pk)
     if not request.user.has_perm(import_type_permission(job.type)):
@@ -219,7 +212,8 @@ def import_process_view(request, import_id: int):
 def import_undo_view(request, import_id: int):
     from dataio.services.imports import import_job_undo
 
-    job = _job_or_404(request, import_id)  # someone else's job is "not found" even to those who may not undo
+    # Someone else's job is "not found" even to those who may not undo.
+    job = get_or_404(import_job_get, user=request.user, pk=import_id)
     if not request.user.has_perm("dataio.undo_import"):
         raise PermissionDenied
     if request.method == "GET":
@@ -244,7 +238,7 @@ def import_undo_view(request, import_id: int):
 def import_errors_view(request, import_id: int):
     from dataio.services.imports import import_errors_csv
 
-    job = _job_or_404(request, import_id)
+    job = get_or_404(import_job_get, user=request.user, pk=import_id)
     response = StreamingHttpResponse(import_errors_csv(job=job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response

@@ -10,13 +10,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from core.exceptions import ApplicationError, NotFound
+from core.exceptions import ApplicationError
+from core.forms import form_error_add
+from core.shortcuts import get_or_404
 from dataio.forms_exports import ExportFilterForm, ExportForm
 from dataio.models import ExportJob, ExportType
 from dataio.selectors_exports import RUNNING, export_job_get, export_job_list, export_job_progress
@@ -34,13 +36,6 @@ from dataio.services.exports import (
 VIEW_PERM = "dataio.view_exportjob"
 EXPORT_PERM = "dataio.export_data"
 JOB_PAGE_SIZE = 25
-
-
-def _job_or_404(request, export_id: int) -> ExportJob:
-    try:
-        return export_job_get(user=request.user, pk=export_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _chosen_type(request, data) -> str:
@@ -69,13 +64,12 @@ def _jobs_page(request):
 
 
 def _add_service_error(form: ExportForm, filter_form: ExportFilterForm, exc: ApplicationError) -> None:
+    """A filter's error beside that filter (the service names it in `details`), else as on any form."""
     name = exc.details.get("filter")
     if name in filter_form.fields:
         filter_form.add_error(name, exc.message)
-    elif exc.field in form.fields:
-        form.add_error(exc.field, exc.message)
     else:
-        form.add_error(None, exc.message)
+        form_error_add(form, exc)
 
 
 @permission_required(VIEW_PERM, raise_exception=True)
@@ -134,7 +128,7 @@ def export_filters_view(request):
 def export_detail_view(request, export_id: int):
     """The job's page; for htmx its progress fragment (a list row or the status panel),
     answered with 286 once the job is finished so that polling stops."""
-    job = _job_or_404(request, export_id)
+    job = get_or_404(export_job_get, user=request.user, pk=export_id)
     context = _job_context(job)
     if not request.htmx:
         return render(request, "dataio/export_detail.html", context)
@@ -153,7 +147,7 @@ def export_detail_view(request, export_id: int):
 @permission_required(VIEW_PERM, raise_exception=True)
 @require_GET
 def export_download_view(request, export_id: int):
-    job = _job_or_404(request, export_id)
+    job = get_or_404(export_job_get, user=request.user, pk=export_id)
     try:
         file = export_file_open(job=job)
     except ApplicationError as exc:
@@ -166,10 +160,7 @@ def export_download_view(request, export_id: int):
 @permission_required(EXPORT_PERM, raise_exception=True)
 @require_GET
 def export_template_view(request, import_type: str, fmt: str):
-    try:
-        content, content_type, file_name = export_template(type=import_type, format=fmt)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    content, content_type, file_name = get_or_404(export_template, type=import_type, format=fmt)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response

@@ -36,11 +36,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from core.csv import FORMULA_PREFIXES
+from core.csv import FORMULA_START_BYTES, FORMULA_STARTS, cell_needs_neutralising, cell_neutralise
 
 CHUNK_SIZE = 5000
 KINDS = ("text", "int", "decimal", "bool", "datetime", "date", "json")
-FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
 XLSX_MAX_CELL = 32_767  # Excel holds no longer text in a cell
 BOM = "\ufeff".encode()
 
@@ -49,22 +48,6 @@ Chunks = Iterable[Sequence[Sequence[Any]]]
 
 _first_char = itemgetter(slice(0, 1))
 _BOOL_TEXT = {True: "true", False: "false"}
-
-
-def cell_neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet would read as a formula (= + - @ tab CR first) gets a
-    leading apostrophe; anything else, numbers included, comes back unchanged."""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value
-
-
-def cell_restore(text: str) -> str:
-    """The inverse of `cell_neutralise` for a CSV cell read back: "'=1+2" → "=1+2". Text
-    with an apostrophe before anything else is left alone."""
-    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
-        return text[1:]
-    return text
 
 
 def chunks_of(rows: Iterable, size: int = CHUNK_SIZE) -> Iterator[list]:
@@ -160,7 +143,7 @@ def _csv_text_column(column: list) -> list:
     neutralise = not FORMULA_STARTS.isdisjoint(set(map(_first_char, column)))
     if neutralise:
         return [
-            '"\'' + value.replace('"', '""') + '"' if value[:1] in FORMULA_STARTS
+            _csv_quote(cell_neutralise(value)) if cell_needs_neutralising(value)
             else _csv_quote(value) if _CSV_QUOTE.search(value) else value
             for value in column
         ]
@@ -169,7 +152,6 @@ def _csv_text_column(column: list) -> list:
     return column
 
 
-_FORMULA_BYTES = frozenset(start.encode() for start in FORMULA_STARTS)
 _QUOTE_BYTES = (b",", b'"', b"\r", b"\n")
 
 
@@ -177,7 +159,7 @@ def csv_field_bytes(value: bytes) -> bytes:
     """One text cell, UTF-8 encoded, as a CSV field: the rule of `_csv_text_column`
     (neutralised and quoted, or quoted, or as it is). The characters it looks for are
     ASCII, which never occur inside a multi-byte UTF-8 character."""
-    if value[:1] in _FORMULA_BYTES:
+    if value[:1] in FORMULA_START_BYTES:
         return b"\"'" + value.replace(b'"', b'""') + b'"'
     if any(char in value for char in _QUOTE_BYTES):
         return b'"' + value.replace(b'"', b'""') + b'"'

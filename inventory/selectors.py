@@ -21,6 +21,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest, NullIf
 
 from core.exceptions import NotFound, ValidationFailed
+from core.models import AuditEntry
+from core.selectors import audit_list_for_objects
 from inventory.models import Category, Location, Reservation, ReservationLine, StockLevel, StockMovement, Variant
 
 STATUS_CHOICES = [("in", "In stock"), ("low", "Low"), ("out", "Out of stock")]
@@ -279,6 +281,16 @@ def reorder_rule_of_variant(*, variant: Variant):
     from purchasing.models import ReorderRule
 
     return ReorderRule.objects.select_related("location").filter(variant=variant).first()
+
+
+def variant_audit_list(*, variant: Variant, with_rule: bool, limit: int = 50) -> QuerySet[AuditEntry]:
+    """The audit trail shown on the variant's page, newest first: its stock levels'
+    threshold and reorder-quantity changes and, `with_rule`, its reorder rule's changes
+    (recorded against the variant)."""
+    objects = list(StockLevel.objects.filter(variant=variant).only("pk"))
+    if with_rule:
+        objects.append(variant)
+    return audit_list_for_objects(objects=objects, limit=limit)
 
 
 def reorder_supplier_choices():

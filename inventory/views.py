@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.csv import csv_safe
-from core.exceptions import ApplicationError, NotFound, StockMismatch
+from core.csv import cell_neutralise
+from core.exceptions import ApplicationError, StockMismatch
+from core.forms import form_error_add
+from core.shortcuts import get_or_404
 from inventory.forms import MovementFilterForm, StockAdjustForm, StockCountForm, StockFilterForm, StockTransferForm
-from inventory.models import Variant
 from inventory.selectors import (
     location_default,
     location_list,
@@ -27,27 +28,12 @@ from inventory.selectors import (
     variant_get,
 )
 from inventory.services import stock_adjust, stock_count, stock_transfer
-from inventory.views_alerts import reorder_rule_context
+from inventory.views_alerts import reorder_rule_context, variant_changes_context
 
 HISTORY_PAGE_SIZE = 50
 VARIANT_HISTORY_SIZE = 50
 DASHBOARD_MOVEMENTS = 10
 SORT_COLUMNS = ["sku", "name", "on_hand", "available", "location"]
-
-
-def _variant_or_404(sku: str) -> Variant:
-    try:
-        return variant_get(sku=sku)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _add_service_error(form, exc: ApplicationError, field_map: dict[str, str] | None = None) -> None:
-    """Put a service error on the form field it names, or on the form as a whole."""
-    field = (field_map or {}).get(exc.field, exc.field)
-    if field not in form.fields or form.fields[field].widget.is_hidden:
-        field = None
-    form.add_error(field, exc.message)
 
 
 def _dialog_done(*level_ids: int) -> HttpResponse:
@@ -132,7 +118,7 @@ def stock_row_view(request, pk: int):
 @permission_required("inventory.view_stocklevel", raise_exception=True)
 @require_GET
 def variant_detail_view(request, sku: str):
-    variant = _variant_or_404(sku)
+    variant = get_or_404(variant_get, sku=sku)
     levels = stock_level_list(sku=variant.sku).order_by("location__code")
     movements = []
     if request.user.has_perm("inventory.view_stockmovement"):
@@ -143,6 +129,7 @@ def variant_detail_view(request, sku: str):
         template = "inventory/variant_detail.html#variant-stock"
     else:
         template = "inventory/variant_detail.html"
+        context.update(variant_changes_context(request, variant))
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -153,7 +140,7 @@ def variant_detail_view(request, sku: str):
 @permission_required("inventory.adjust_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def stock_adjust_view(request, sku: str):
-    variant = _variant_or_404(sku)
+    variant = get_or_404(variant_get, sku=sku)
     if request.method == "POST":
         form = StockAdjustForm(request.POST)
         if form.is_valid():
@@ -170,7 +157,7 @@ def stock_adjust_view(request, sku: str):
                     idempotency_key=data["idempotency_key"] or None,
                 )
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 movement = change.movement
                 if change.replayed:
@@ -193,7 +180,7 @@ def stock_adjust_view(request, sku: str):
 @permission_required("inventory.adjust_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def stock_count_view(request, sku: str):
-    variant = _variant_or_404(sku)
+    variant = get_or_404(variant_get, sku=sku)
     current_on_hand = None
     if request.method == "POST":
         form = StockCountForm(request.POST)
@@ -212,7 +199,7 @@ def stock_count_view(request, sku: str):
                 )
             except StockMismatch as exc:
                 if "on_hand" not in exc.details:
-                    _add_service_error(form, exc)
+                    form_error_add(form, exc)
                 else:
                     # Offer the form again, now expecting what the level holds.
                     current_on_hand = exc.details["on_hand"]
@@ -226,7 +213,7 @@ def stock_count_view(request, sku: str):
                         "Check your count and submit again.",
                     )
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 movement = change.movement
                 if change.replayed:
@@ -265,7 +252,7 @@ def stock_count_view(request, sku: str):
 @permission_required("inventory.transfer_stock", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def stock_transfer_view(request, sku: str):
-    variant = _variant_or_404(sku)
+    variant = get_or_404(variant_get, sku=sku)
     if request.method == "POST":
         form = StockTransferForm(request.POST)
         if form.is_valid():
@@ -282,7 +269,7 @@ def stock_transfer_view(request, sku: str):
                     idempotency_key=data["idempotency_key"] or None,
                 )
             except ApplicationError as exc:
-                _add_service_error(form, exc, field_map={"location": "from_location"})
+                form_error_add(form, exc, field_map={"location": "from_location"})
             else:
                 if transfer.replayed:
                     messages.info(request, f"This transfer of {variant.sku} was already recorded; nothing more was changed.")
@@ -369,7 +356,7 @@ def _export_rows(movements):
             m.user.get_username() if m.user else "",
             m.reference,
         ]
-        yield writer.writerow([csv_safe(value) for value in row])
+        yield writer.writerow([cell_neutralise(value) for value in row])
 
 
 @permission_required("inventory.view_stockmovement", raise_exception=True)

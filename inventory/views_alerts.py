@@ -4,13 +4,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.exceptions import ApplicationError, NotFound
+from core.exceptions import ApplicationError
+from core.forms import form_error_add
+from core.shortcuts import get_or_404
 from inventory.forms_alerts import AlertFilterForm, LevelSettingsForm, ReorderRuleForm
 from inventory.models import Variant
 from inventory.selectors import (
@@ -19,31 +20,14 @@ from inventory.selectors import (
     stock_alert_get,
     stock_alert_levels,
     stock_alert_list,
+    variant_audit_list,
     variant_get,
 )
 from inventory.services import stock_level_settings_update
 from purchasing.services import low_stock_reorder, reorder_rule_delete, reorder_rule_set
 
 MAX_REORDER_LEVELS = 500
-
-
-def _level_or_404(pk: int):
-    try:
-        return stock_alert_get(pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _variant_or_404(sku: str) -> Variant:
-    try:
-        return variant_get(sku=sku)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _add_service_error(form, exc: ApplicationError) -> None:
-    field = exc.field if exc.field in form.fields and not form.fields[exc.field].widget.is_hidden else None
-    form.add_error(field, exc.message)
+VARIANT_CHANGES = 20
 
 
 def _row_context(request, level) -> dict:
@@ -87,7 +71,8 @@ def alert_list_view(request):
 @require_GET
 def alert_row_view(request, pk: int):
     """One alert row as displayed (the inline edit's Cancel)."""
-    return render(request, "inventory/partials/_alert_row.html", _row_context(request, _level_or_404(pk)))
+    level = get_or_404(stock_alert_get, pk=pk)
+    return render(request, "inventory/partials/_alert_row.html", _row_context(request, level))
 
 
 @permission_required("inventory.change_threshold", raise_exception=True)
@@ -95,7 +80,7 @@ def alert_row_view(request, pk: int):
 def level_settings_view(request, pk: int):
     """Inline edit of a level's threshold and reorder quantity: GET gives the edit row,
     POST saves and gives the display row. Without htmx, a small page of its own."""
-    level = _level_or_404(pk)
+    level = get_or_404(stock_alert_get, pk=pk)
     if request.method == "POST":
         form = LevelSettingsForm(request.POST)
         if form.is_valid():
@@ -107,11 +92,11 @@ def level_settings_view(request, pk: int):
                     user=request.user,
                 )
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 if request.htmx:
                     return render(request, "inventory/partials/_alert_row.html",
-                                  _row_context(request, _level_or_404(pk)))
+                                  _row_context(request, get_or_404(stock_alert_get, pk=pk)))
                 messages.success(
                     request,
                     f"{level.variant.sku} at {level.location.code}: low at {form.cleaned_data['low_stock_threshold']}, "
@@ -251,9 +236,19 @@ def reorder_rule_context(request, variant: Variant, form=None) -> dict:
     return {"show_reorder_rule": True, "reorder_rule": rule, "rule_form": form}
 
 
+def variant_changes_context(request, variant: Variant) -> dict:
+    """The variant page's "Changes": its levels' threshold and reorder-quantity changes,
+    and its reorder rule's for those who may see the rule."""
+    with_rule = request.user.has_perm("purchasing.view_reorderrule")
+    changes = list(variant_audit_list(variant=variant, with_rule=with_rule, limit=VARIANT_CHANGES))
+    return {"changes": changes, "changes_limit": VARIANT_CHANGES, "show_subject": True}
+
+
 def _rule_answer(request, variant: Variant, form=None, *, status: int = 200):
     context = {"variant": variant, **reorder_rule_context(request, variant, form)}
     if request.htmx:
+        # The page's "Changes" section is swapped in beside the rule (out of band).
+        context.update(variant_changes_context(request, variant), changes_oob=True)
         response = render(request, "inventory/partials/_reorder_rule.html", context, status=status)
     else:
         response = render(request, "inventory/reorder_rule.html", context, status=status)
@@ -264,7 +259,7 @@ def _rule_answer(request, variant: Variant, form=None, *, status: int = 200):
 @permission_required("purchasing.change_reorderrule", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def reorder_rule_view(request, sku: str):
-    variant = _variant_or_404(sku)
+    variant = get_or_404(variant_get, sku=sku)
     if request.method == "GET":
         return _rule_answer(request, variant)
     form = ReorderRuleForm(request.POST)
@@ -280,7 +275,7 @@ def reorder_rule_view(request, sku: str):
                 user=request.user,
             )
         except ApplicationError as exc:
-            _add_service_error(form, exc)
+            form_error_add(form, exc)
         else:
             where = rule.location.code if rule.location else "the default location"
             state = "" if rule.active else " (inactive)"
@@ -296,7 +291,7 @@ def reorder_rule_view(request, sku: str):
 @permission_required("purchasing.delete_reorderrule", raise_exception=True)
 @require_POST
 def reorder_rule_delete_view(request, sku: str):
-    variant = _variant_or_404(sku)
+    variant = get_or_404(variant_get, sku=sku)
     if reorder_rule_delete(variant=variant, user=request.user):
         messages.success(request, f"Reorder rule for {variant.sku} removed.")
     else:

@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.exceptions import ApplicationError, NotFound
+from core.exceptions import ApplicationError
+from core.forms import form_error_add
+from core.shortcuts import get_or_404
 from orders.forms import (
     MAX_LINES,
     LineAvailabilityForm,
@@ -61,19 +62,6 @@ ACTION_CONFIRMS = {
 RETURN_STATUSES = (S.SHIPPED, S.DELIVERED, S.REFUNDED)
 REFUND_LINES_STATUSES = (S.CONFIRMED, S.NEEDS_ATTENTION, S.SHIPPED, S.DELIVERED)
 UNSHIPPED_STATUSES = (S.CONFIRMED, S.NEEDS_ATTENTION)
-
-
-def _order_or_404(number: str) -> SalesOrder:
-    try:
-        return sales_order_get(number=number)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _add_service_error(form, exc: ApplicationError) -> None:
-    """Put a service error on the form field it names, or on the form as a whole."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def _restockable_lines(order: SalesOrder, lines: list | None = None) -> list:
@@ -158,7 +146,7 @@ def order_list_view(request):
 @permission_required("orders.view_salesorder", raise_exception=True)
 @require_GET
 def order_detail_view(request, number: str):
-    return _order_page(request, _order_or_404(number))
+    return _order_page(request, get_or_404(sales_order_get, number=number))
 
 
 @permission_required("orders.add_salesorder", raise_exception=True)
@@ -193,7 +181,7 @@ def order_create_view(request):
                     user=request.user,
                 )
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, f"Order {order.number} created: confirm it to reserve the stock.")
                 return redirect("orders:order_detail", number=order.number)
@@ -233,7 +221,7 @@ def line_availability_view(request):
 @permission_required("orders.transition_salesorder", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_transition_view(request, number: str):
-    order = _order_or_404(number)
+    order = get_or_404(sales_order_get, number=number)
     if request.method == "GET":  # e.g. back here after logging in again: show the order
         return redirect("orders:order_detail", number=order.number)
     form = OrderTransitionForm(request.POST)
@@ -255,7 +243,7 @@ def order_transition_view(request, number: str):
 @permission_required("orders.refund_salesorder", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_return_view(request, number: str):
-    order = _order_or_404(number)
+    order = get_or_404(sales_order_get, number=number)
     if request.method == "GET":  # e.g. back here after logging in again: show the order
         return redirect("orders:order_detail", number=order.number)
     form = ReturnReceiveForm(request.POST, lines=_restockable_lines(order))
@@ -264,7 +252,7 @@ def order_return_view(request, number: str):
             order = sales_order_return_receive(order=order, quantities=form.quantities(), user=request.user,
                                                note=form.cleaned_data["note"])
         except ApplicationError as exc:
-            _add_service_error(form, exc)
+            form_error_add(form, exc)
         else:
             messages.success(request, f"Return received for order {order.number}: units are back on the shelf.")
             return _order_done(request, order)
@@ -274,7 +262,7 @@ def order_return_view(request, number: str):
 @permission_required("orders.refund_salesorder", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_refund_lines_view(request, number: str):
-    order = _order_or_404(number)
+    order = get_or_404(sales_order_get, number=number)
     if request.method == "GET":  # e.g. back here after logging in again: show the order
         return redirect("orders:order_detail", number=order.number)
     form = RefundLinesForm(request.POST, lines=_refund_lines_form_lines(order))
@@ -283,7 +271,7 @@ def order_refund_lines_view(request, number: str):
             order = sales_order_refund_lines(order=order, quantities=form.quantities(), user=request.user,
                                              note=form.cleaned_data["note"])
         except ApplicationError as exc:
-            _add_service_error(form, exc)
+            form_error_add(form, exc)
         else:
             messages.success(request, f"Partial refund of order {order.number} handled.")
             return _order_done(request, order)

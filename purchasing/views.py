@@ -8,13 +8,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.exceptions import ApplicationError, NotFound
+from core.exceptions import ApplicationError
+from core.forms import form_error_add
+from core.shortcuts import get_or_404
 from inventory.selectors import location_default
 from purchasing.forms import (
     MAX_LINES,
@@ -63,19 +65,6 @@ ACTION_LABELS = {
 CANCEL_CONFIRM = "Cancel purchase order {number}? Goods still outstanding will no longer be expected."
 # Raised on <body> after a receipt: the order page reloads its body.
 CHANGED_EVENT = "purchase-order-changed"
-
-
-def _order_or_404(po_id: int) -> PurchaseOrder:
-    try:
-        return purchase_order_get(pk=po_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _add_service_error(form, exc: ApplicationError) -> None:
-    """Put a service error on the form field it names, or on the form as a whole."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def _label(status: str) -> str:
@@ -151,20 +140,20 @@ def _order_page(request, order: PurchaseOrder):
 def _order_done(request, order: PurchaseOrder):
     """After a change (or a refusal, told as a message): the fresh fragment, or a redirect."""
     if request.htmx:
-        return _order_page(request, _order_or_404(order.pk))
+        return _order_page(request, get_or_404(purchase_order_get, pk=order.pk))
     return redirect("purchasing:order_detail", po_id=order.pk)
 
 
 @permission_required("purchasing.view_purchaseorder", raise_exception=True)
 @require_GET
 def order_detail_view(request, po_id: int):
-    return _order_page(request, _order_or_404(po_id))
+    return _order_page(request, get_or_404(purchase_order_get, pk=po_id))
 
 
 @permission_required("purchasing.view_purchaseorder", raise_exception=True)
 @require_GET
 def order_print_view(request, po_id: int):
-    order = _order_or_404(po_id)
+    order = get_or_404(purchase_order_get, pk=po_id)
     try:
         ship_to = location_default()
     except ApplicationError:
@@ -250,7 +239,7 @@ def order_create_view(request):
                 submit=submit,
             )
         except ApplicationError as exc:
-            _add_service_error(form, exc)
+            form_error_add(form, exc)
         else:
             if submit:
                 messages.success(request, f"Purchase order {order.number} created and submitted to {order.supplier}.")
@@ -263,7 +252,7 @@ def order_create_view(request):
 @permission_required("purchasing.change_purchaseorder", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_edit_view(request, po_id: int):
-    order = _order_or_404(po_id)
+    order = get_or_404(purchase_order_get, pk=po_id)
     if order.status != S.DRAFT:
         messages.error(request, f"Purchase order {order.number} is {_status_label(order)}: only drafts can be edited.")
         return redirect("purchasing:order_detail", po_id=order.pk)
@@ -298,7 +287,7 @@ def order_edit_view(request, po_id: int):
                 notes=data["notes"],
             )
         except ApplicationError as exc:
-            _add_service_error(form, exc)
+            form_error_add(form, exc)
         else:
             if not submit:
                 messages.success(request, f"Purchase order {order.number} saved.")
@@ -337,7 +326,7 @@ def line_row_view(request):
 @permission_required("purchasing.transition_purchaseorder", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_transition_view(request, po_id: int):
-    order = _order_or_404(po_id)
+    order = get_or_404(purchase_order_get, pk=po_id)
     if request.method == "GET":  # e.g. back here after logging in again: show the order
         return redirect("purchasing:order_detail", po_id=order.pk)
     form = PurchaseOrderTransitionForm(request.POST)
@@ -357,7 +346,7 @@ def order_transition_view(request, po_id: int):
 @permission_required("purchasing.delete_purchaseorder", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def order_delete_view(request, po_id: int):
-    order = _order_or_404(po_id)
+    order = get_or_404(purchase_order_get, pk=po_id)
     if request.method == "GET":
         return redirect("purchasing:order_detail", po_id=order.pk)
     try:
@@ -376,7 +365,7 @@ def order_delete_view(request, po_id: int):
 def order_receive_view(request, po_id: int):
     """The receive dialog (a page without JavaScript). One submit is one receipt; its hidden
     key makes a double-submitted or retried form count once."""
-    order = _order_or_404(po_id)
+    order = get_or_404(purchase_order_get, pk=po_id)
     lines = list(purchase_order_lines(order=order))
     over_lines: set[int] = set()
     if request.method == "POST":
@@ -399,7 +388,7 @@ def order_receive_view(request, po_id: int):
                 form.add_error(None, exc.message)
                 over_lines = {entry["line"] for entry in exc.details.get("lines", [])}
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 order = result.order
                 if result.replayed:

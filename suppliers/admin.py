@@ -18,7 +18,19 @@ class SupplierItemInline(admin.TabularInline):
 
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
+    """Read-only here: suppliers change through the supplier pages and the API, whose
+    services write each change to the audit trail."""
+
     list_display = ["name", "contact_name", "email", "phone", "active"]
     list_filter = ["active"]
     search_fields = ["name", "contact_name", "email"]
     inlines = [SupplierItemInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -14,12 +14,14 @@ from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models.deletion import ProtectedError
 
+from core.audit import audit_record
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from inventory.models import StockMovement, Variant
 from purchasing.models import PurchaseOrder
 from suppliers.models import Supplier, SupplierItem
 
 UNSET = object()
+SUPPLIER_FIELDS = ["name", "contact_name", "email", "phone", "address", "website", "notes", "active"]
 
 MAX_TEXT = 5000
 MAX_LEAD_TIME_DAYS = 3650
@@ -154,6 +156,12 @@ def _lock_supplier(supplier: Supplier) -> Supplier:
     return Supplier.objects.select_for_update(of=("self",)).get(pk=supplier.pk)
 
 
+def _filled_fields(supplier: Supplier) -> dict:
+    """The supplier's fields that hold something other than the default (blank, active)."""
+    values = {field: getattr(supplier, field) for field in SUPPLIER_FIELDS}
+    return {field: value for field, value in values.items() if value != "" and not (field == "active" and value)}
+
+
 def supplier_create(
     *,
     name: str,
@@ -164,8 +172,10 @@ def supplier_create(
     website: str = "",
     notes: str = "",
     active: bool = True,
+    user=None,
 ) -> Supplier:
-    """Create a supplier. The name is required and unique whatever its case."""
+    """Create a supplier. The name is required and unique whatever its case.
+    The audit trail records who created it with the fields they filled in."""
     values = {
         "name": _clean_name(name),
         "contact_name": _text(contact_name, field="contact_name", label="contact name", max_length=200),
@@ -180,7 +190,10 @@ def supplier_create(
         with transaction.atomic():
             _name_lock(values["name"])
             _check_name_free(values["name"])
-            return Supplier.objects.create(**values)
+            supplier = Supplier.objects.create(**values)
+            audit_record(user=user, action="supplier.create", obj=supplier,
+                         changes={field: [None, value] for field, value in _filled_fields(supplier).items()})
+            return supplier
     except IntegrityError:
         # Another writer took the exact name between our check and our insert.
         raise Conflict(f"A supplier named {values['name']!r} already exists: choose another name.",
@@ -198,8 +211,10 @@ def supplier_update(
     website=UNSET,
     notes=UNSET,
     active=UNSET,
+    user=None,
 ) -> Supplier:
-    """Change the fields given; the others keep their values."""
+    """Change the fields given; the others keep their values. The audit trail records
+    who changed which fields, from what to what (nothing when nothing changed)."""
     cleaners = {
         "name": _clean_name,
         "contact_name": lambda v: _text(v, field="contact_name", label="contact name", max_length=200),
@@ -213,6 +228,11 @@ def supplier_update(
     given = {"name": name, "contact_name": contact_name, "email": email, "phone": phone, "address": address,
              "website": website, "notes": notes, "active": active}
     values = {field: cleaners[field](value) for field, value in given.items() if value is not UNSET}
+    return _supplier_save(supplier=supplier, values=values, user=user, action="supplier.update")
+
+
+def _supplier_save(*, supplier: Supplier, values: dict, user, action: str) -> Supplier:
+    """Write the cleaned `values` that differ, with their audit row, in one transaction."""
     try:
         with transaction.atomic():
             if "name" in values:
@@ -220,24 +240,26 @@ def supplier_update(
             supplier = _lock_supplier(supplier)
             if "name" in values and values["name"] != supplier.name:
                 _check_name_free(values["name"], exclude_pk=supplier.pk)
-            changed = [field for field, value in values.items() if getattr(supplier, field) != value]
-            for field in changed:
+            changes = {field: [getattr(supplier, field), value] for field, value in values.items()
+                       if getattr(supplier, field) != value}
+            for field in changes:
                 setattr(supplier, field, values[field])
-            if changed:
-                supplier.save(update_fields=[*changed, "updated_at"])
+            if changes:
+                supplier.save(update_fields=[*changes, "updated_at"])
+                audit_record(user=user, action=action, obj=supplier, changes=changes)
     except IntegrityError:
         raise Conflict(f"A supplier named {values.get('name')!r} already exists: choose another name.",
                                field="name") from None
     return supplier
 
 
-def supplier_deactivate(*, supplier: Supplier) -> Supplier:
+def supplier_deactivate(*, supplier: Supplier, user=None) -> Supplier:
     """No new purchase orders go to an inactive supplier; its history stays."""
-    return supplier_update(supplier=supplier, active=False)
+    return _supplier_save(supplier=supplier, values={"active": False}, user=user, action="supplier.deactivate")
 
 
-def supplier_activate(*, supplier: Supplier) -> Supplier:
-    return supplier_update(supplier=supplier, active=True)
+def supplier_activate(*, supplier: Supplier, user=None) -> Supplier:
+    return _supplier_save(supplier=supplier, values={"active": True}, user=user, action="supplier.activate")
 
 
 def _refuse_delete(supplier: Supplier, orders: int, movements: int) -> Conflict:
@@ -252,8 +274,9 @@ def _refuse_delete(supplier: Supplier, orders: int, movements: int) -> Conflict:
     )
 
 
-def supplier_delete(*, supplier: Supplier) -> None:
-    """Delete a supplier and its items, unless purchase orders or stock movements refer to it."""
+def supplier_delete(*, supplier: Supplier, user=None) -> None:
+    """Delete a supplier and its items, unless purchase orders or stock movements refer to it.
+    The audit trail keeps who deleted it and the fields it had."""
     try:
         with transaction.atomic():
             supplier = _lock_supplier(supplier)
@@ -261,6 +284,8 @@ def supplier_delete(*, supplier: Supplier) -> None:
             movements = StockMovement.objects.filter(supplier=supplier).count()
             if orders or movements:
                 raise _refuse_delete(supplier, orders, movements)
+            audit_record(user=user, action="supplier.delete", obj=supplier,
+                         changes={field: [value, None] for field, value in _filled_fields(supplier).items()})
             supplier.delete()
     except (IntegrityError, ProtectedError):
         # An order or a movement arrived while we were deleting.

@@ -3,13 +3,15 @@ calls one supplier service, and picks a full page or, for htmx requests, a fragm
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.exceptions import ApplicationError, Conflict, NotFound
+from core.exceptions import ApplicationError, Conflict
+from core.forms import form_error_add
+from core.selectors import audit_list_for
+from core.shortcuts import get_or_404
 from suppliers.forms import (
     SupplierFilterForm,
     SupplierForm,
@@ -41,27 +43,8 @@ from suppliers.services import (
 
 SUPPLIER_PAGE_SIZE = 25
 DETAIL_ORDERS = 50
+DETAIL_CHANGES = 20
 PRICES_PERM = "inventory.view_prices"
-
-
-def _supplier_or_404(supplier_id: int) -> Supplier:
-    try:
-        return supplier_get(pk=supplier_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _item_or_404(supplier: Supplier, item_id: int) -> SupplierItem:
-    try:
-        return supplier_item_get(supplier=supplier, pk=item_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _add_service_error(form, exc: ApplicationError) -> None:
-    """Put a service error on the form field it names, or on the form as a whole."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def _show_cost(request) -> bool:
@@ -88,6 +71,8 @@ def _detail_context(request, supplier: Supplier, *, item_form=None) -> dict:
         "orders": list(orders[:DETAIL_ORDERS]),
         "order_count": orders.count(),
         "performance": supplier_performance(supplier=supplier),
+        "changes": list(audit_list_for(obj=supplier, limit=DETAIL_CHANGES)),
+        "changes_limit": DETAIL_CHANGES,
     }
 
 
@@ -113,7 +98,7 @@ def supplier_list_view(request):
 @permission_required("suppliers.view_supplier", raise_exception=True)
 @require_GET
 def supplier_detail_view(request, supplier_id: int):
-    supplier = _supplier_or_404(supplier_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
     return render(request, "suppliers/supplier_detail.html", _detail_context(request, supplier))
 
 
@@ -124,9 +109,9 @@ def supplier_create_view(request):
         form = SupplierForm(request.POST)
         if form.is_valid():
             try:
-                supplier = supplier_create(**form.cleaned_data)
+                supplier = supplier_create(**form.cleaned_data, user=request.user)
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, f"Supplier {supplier.name} created: add the SKUs it sells you.")
                 return redirect("suppliers:supplier_detail", supplier_id=supplier.pk)
@@ -138,14 +123,14 @@ def supplier_create_view(request):
 @permission_required("suppliers.change_supplier", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def supplier_edit_view(request, supplier_id: int):
-    supplier = _supplier_or_404(supplier_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
     if request.method == "POST":
         form = SupplierForm(request.POST)
         if form.is_valid():
             try:
-                supplier = supplier_update(supplier=supplier, **form.cleaned_data)
+                supplier = supplier_update(supplier=supplier, **form.cleaned_data, user=request.user)
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, f"Supplier {supplier.name} saved.")
                 return redirect("suppliers:supplier_detail", supplier_id=supplier.pk)
@@ -158,11 +143,11 @@ def supplier_edit_view(request, supplier_id: int):
 @require_http_methods(["GET", "POST"])
 def supplier_delete_view(request, supplier_id: int):
     """GET asks to confirm (or says up front why it cannot be deleted); POST deletes or refuses."""
-    supplier = _supplier_or_404(supplier_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
     refusal, status = "", 200
     if request.method == "POST":
         try:
-            supplier_delete(supplier=supplier)
+            supplier_delete(supplier=supplier, user=request.user)
         except Conflict as exc:
             refusal, status = exc.message, 409
         else:
@@ -174,12 +159,12 @@ def supplier_delete_view(request, supplier_id: int):
 
 
 def _set_active(request, supplier_id: int, *, active: bool):
-    supplier = _supplier_or_404(supplier_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
     if request.method == "GET":  # e.g. back here after logging in again: show the supplier
         return redirect("suppliers:supplier_detail", supplier_id=supplier.pk)
     service = supplier_activate if active else supplier_deactivate
     try:
-        supplier = service(supplier=supplier)
+        supplier = service(supplier=supplier, user=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -213,7 +198,7 @@ def _items_fragment(request, supplier: Supplier, *, item_form=None, status: int 
 @permission_required("suppliers.add_supplieritem", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def supplier_item_create_view(request, supplier_id: int):
-    supplier = _supplier_or_404(supplier_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
     if request.method == "GET":
         return redirect(_detail_url(supplier, "supplier-items"))
     form = SupplierItemCreateForm(request.POST, show_cost=_show_cost(request))
@@ -230,7 +215,7 @@ def supplier_item_create_view(request, supplier_id: int):
                 preferred=data["preferred"],
             )
         except ApplicationError as exc:
-            _add_service_error(form, exc)
+            form_error_add(form, exc)
         else:
             messages.success(request, f"{item.variant.sku} added to {supplier.name}.")
             if request.htmx:
@@ -246,8 +231,8 @@ def supplier_item_create_view(request, supplier_id: int):
 @require_GET
 def supplier_item_row_view(request, supplier_id: int, item_id: int):
     """The display row of an item (the inline edit's Cancel)."""
-    supplier = _supplier_or_404(supplier_id)
-    item = _item_or_404(supplier, item_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
+    item = get_or_404(supplier_item_get, supplier=supplier, pk=item_id)
     if not request.htmx:
         return redirect(_detail_url(supplier, f"item-{item.pk}"))
     return render(request, "suppliers/partials/_item_row.html", {"supplier": supplier, "item": item})
@@ -261,8 +246,8 @@ def _item_edit_initial(item: SupplierItem) -> dict:
 @require_http_methods(["GET", "POST"])
 def supplier_item_edit_view(request, supplier_id: int, item_id: int):
     """Inline edit: GET answers the edit row (a page without htmx), POST the display row."""
-    supplier = _supplier_or_404(supplier_id)
-    item = _item_or_404(supplier, item_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
+    item = get_or_404(supplier_item_get, supplier=supplier, pk=item_id)
     show_cost = _show_cost(request)
     if request.method == "POST":
         form = SupplierItemEditForm(request.POST, show_cost=show_cost)
@@ -270,7 +255,7 @@ def supplier_item_edit_view(request, supplier_id: int, item_id: int):
             try:
                 item = supplier_item_update(item=item, **form.cleaned_data)
             except ApplicationError as exc:
-                _add_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 if request.htmx:
                     return render(request, "suppliers/partials/_item_row.html",
@@ -290,8 +275,8 @@ def supplier_item_edit_view(request, supplier_id: int, item_id: int):
 @require_http_methods(["GET", "POST"])
 def supplier_item_delete_view(request, supplier_id: int, item_id: int):
     """GET asks to confirm (pages without JavaScript); POST removes the item."""
-    supplier = _supplier_or_404(supplier_id)
-    item = _item_or_404(supplier, item_id)
+    supplier = get_or_404(supplier_get, pk=supplier_id)
+    item = get_or_404(supplier_item_get, supplier=supplier, pk=item_id)
     if request.method == "GET":
         return render(request, "suppliers/supplier_item_delete.html", {"supplier": supplier, "item": item})
     supplier_item_delete(item=item)

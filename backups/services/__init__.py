@@ -1,7 +1,7 @@
 """The backup engine: take, verify, restore and drill backups."""
 from backups.archive import MemberVerdict, VerifyReport
 from backups.errors import BackupFailed, BackupInvalid, ConflictPolicyRequired, RestoreFailed
-from backups.services.backups import archive_write, backup_create, sections_clean
+from backups.services.backups import archive_write, backup_create
 from backups.services.drill import DrillResult, backup_drill
 from backups.services.restore import RestoreReport, backup_restore
 from backups.services.verify import backup_verify
@@ -23,5 +23,4 @@ __all__ = [
     "backup_file_open",
     "backup_restore",
     "backup_verify",
-    "sections_clean",
 ]

@@ -18,30 +18,15 @@ from psycopg import pq
 from backups import crypto
 from backups.archive import FORMAT_NAME, FORMAT_VERSION, ArchiveWriter
 from backups.errors import BackupFailed
-from backups.models import DEFAULT_SECTIONS, Backup, BackupKind, BackupStatus
-from backups.sections import SECTION_VALUES, ModelSpec, model_spec, row_sql, section_models
+from backups.models import Backup, BackupKind, BackupStatus
+from backups.sections import ModelSpec, model_spec, row_sql, section_models
 from backups.storage import backup_file_save
-from core.exceptions import ValidationFailed
+from backups.validators import backup_sections_clean
 
 logger = logging.getLogger(__name__)
 
 ROWS_PER_WRITE = 2000
 GENERIC_CHUNK = 2000
-
-
-def sections_clean(sections: list[str] | None) -> list[str]:
-    """The chosen sections in their usual order; refuses unknown names."""
-    if sections is None:
-        return [str(s) for s in DEFAULT_SECTIONS]
-    if isinstance(sections, str):
-        sections = [part for part in sections.replace(",", " ").split() if part]
-    unknown = [s for s in sections if s not in SECTION_VALUES]
-    if unknown:
-        raise ValidationFailed(f"Unknown section {unknown[0]!r}; choose from {', '.join(SECTION_VALUES)}.",
-                               field="sections")
-    if not sections:
-        raise ValidationFailed("Choose at least one section.", field="sections")
-    return [s for s in SECTION_VALUES if s in sections]
 
 
 def app_version() -> str:
@@ -208,13 +193,13 @@ def backup_create(
 ) -> Backup:
     """Take a backup now. Returns the COMPLETED Backup; on failure marks it FAILED and raises BackupFailed."""
     if backup is None:
-        sections = sections_clean(sections)
+        sections = backup_sections_clean(sections=sections)
         backup = Backup.objects.create(kind=kind, sections=sections, created_by=user, schedule_slot=schedule_slot,
                                        status=BackupStatus.PENDING)
     else:
         if backup.status == BackupStatus.COMPLETED:
             return backup
-        sections = sections_clean(sections if sections is not None else (backup.sections or None))
+        sections = backup_sections_clean(sections=sections if sections is not None else (backup.sections or None))
     started = time.monotonic()
     backup.status = BackupStatus.IN_PROGRESS
     backup.sections = sections

@@ -16,16 +16,8 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
-from backups.models import (
-    DEFAULT_SECTIONS,
-    Backup,
-    BackupKind,
-    BackupSection,
-    BackupStatus,
-    ConflictPolicy,
-    RestoreRun,
-    RestoreStatus,
-)
+from backups.models import Backup, BackupKind, BackupStatus, RestoreRun, RestoreStatus
+from backups.validators import backup_sections_clean, restore_conflict_clean
 from core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -41,36 +33,6 @@ def _storage():
 
 def _user_or_none(user):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
-# --- input ----------------------------------------------------------------------
-
-def backup_sections_clean(*, sections: list[str] | None) -> list[str]:
-    """The sections asked for, checked and in the canonical order; None means the defaults."""
-    if sections is None:
-        return [str(section) for section in DEFAULT_SECTIONS]
-    if isinstance(sections, str) or not isinstance(sections, (list, tuple)):
-        raise ValidationFailed("Sections must be a list, e.g. [\"catalogue\", \"stock\"].", field="sections")
-    unknown = [str(name) for name in sections if name not in BackupSection.values]
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown section {', '.join(repr(name) for name in unknown)}: choose from "
-            f"{', '.join(BackupSection.values)}.",
-            field="sections", details={"unknown": unknown},
-        )
-    if not sections:
-        raise ValidationFailed("Choose at least one section to back up.", field="sections")
-    return [value for value in BackupSection.values if value in sections]
-
-
-def restore_conflict_clean(*, conflict: str | None) -> str:
-    """'' (not chosen), 'skip' or 'overwrite'."""
-    if conflict is None or conflict == "":
-        return ""
-    if conflict not in ConflictPolicy.values:
-        raise ValidationFailed(
-            f"Unknown conflict policy {conflict!r}: choose {' or '.join(ConflictPolicy.values)}.", field="conflict")
-    return conflict
 
 
 # --- backups --------------------------------------------------------------------
@@ -203,7 +165,7 @@ def restore_request(*, backup: Backup | None = None, upload=None, from_run: Rest
     if backup is not None and backup.status != BackupStatus.COMPLETED:
         raise Conflict(f"Backup {backup.pk} is {backup.get_status_display().lower()}: only a completed backup can be "
                        f"restored.")
-    if not dry_run and not policy:
+    if not dry_run and policy is None:
         holding = restore_database_holds_data(backup=backup)
         if holding:
             raise ConflictPolicyRequired(
@@ -216,7 +178,7 @@ def restore_request(*, backup: Backup | None = None, upload=None, from_run: Rest
         upload_name = restore_upload_store(upload=upload)
     try:
         run = RestoreRun.objects.create(backup=backup, upload_name=upload_name, original_name=original_name,
-                                        dry_run=dry_run, conflict=policy, status=RestoreStatus.PENDING,
+                                        dry_run=dry_run, conflict=policy or "", status=RestoreStatus.PENDING,
                                         created_by=_user_or_none(user))
     except BaseException:
         if upload is not None:
@@ -304,7 +266,7 @@ def restore_run_execute(*, run_id: int) -> RestoreRun | None:
     refused = False
     try:
         source = _restore_source(run)
-        report = backup_restore(source=source, dry_run=run.dry_run, conflict=run.conflict or None,
+        report = backup_restore(source=source, dry_run=run.dry_run, conflict=run.conflict,
                                 user=run.created_by, run=run)
     except BackupInvalid as exc:
         refused = True

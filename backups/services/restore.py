@@ -27,7 +27,8 @@ from backups.models import Backup, BackupKind, ConflictPolicy, RestoreRun, Resto
 from backups.sections import ModelSpec, model_spec
 from backups.services.backups import backup_create
 from backups.services.verify import backup_verify_record
-from core.exceptions import ApplicationError, ValidationFailed
+from backups.validators import restore_conflict_clean
+from core.exceptions import ApplicationError
 from inventory.services import ledger_verify
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class RestoreReport:
         return {key: sum(stats.get(key, 0) for stats in self.models.values()) for key in keys}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "conflict": self.conflict, "ok": self.ok, "message": self.message,
+        return {"dry_run": self.dry_run, "conflict": self.conflict or "", "ok": self.ok, "message": self.message,
                 "models": self.models, "totals": self.totals(),
                 "auto_backup": self.auto_backup.pk if self.auto_backup else None, "ledger_ok": self.ledger_ok}
 
@@ -345,14 +346,6 @@ def restore_loader(*, fast: bool | None = None):
     return PostgresLoader() if fast else GenericLoader()
 
 
-def conflict_clean(conflict: str | None) -> str | None:
-    if conflict in (None, ""):
-        return None
-    if conflict not in ConflictPolicy.values:
-        raise ValidationFailed(f"Unknown conflict policy {conflict!r}; choose skip or overwrite.", field="conflict")
-    return str(conflict)
-
-
 def target_has_data(labels: list[str]) -> list[str]:
     """The models among `labels` whose tables already hold rows."""
     return [label for label in labels
@@ -406,7 +399,7 @@ def backup_restore(
     database is exactly as before.
     """
     try:
-        conflict = conflict_clean(conflict)
+        conflict = restore_conflict_clean(conflict=conflict)
         _run_update(run, status=RestoreStatus.IN_PROGRESS, started_at=timezone.now(), dry_run=dry_run,
                     conflict=conflict or "")
         report = _restore(source=source, dry_run=dry_run, conflict=conflict, user=user)

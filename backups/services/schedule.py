@@ -14,7 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backups.models import DEFAULT_SECTIONS, Backup, BackupKind, BackupSchedule
-from backups.services.jobs import backup_request, backup_sections_clean
+from backups.services.jobs import backup_request
+from backups.validators import backup_sections_clean
+from core.audit import audit_changes, audit_record
 from core.exceptions import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -32,8 +34,21 @@ def schedule_get() -> BackupSchedule:
     return schedule
 
 
+def _schedule_values(schedule: BackupSchedule) -> dict:
+    """The schedule as the audit trail records it: times as HH:MM, the day by its name."""
+    return {
+        "daily_enabled": schedule.daily_enabled,
+        "daily_time": _time(schedule.daily_time).strftime("%H:%M"),
+        "weekly_enabled": schedule.weekly_enabled,
+        "weekly_day": WEEKDAYS[schedule.weekly_day],
+        "weekly_time": _time(schedule.weekly_time).strftime("%H:%M"),
+        "sections": list(schedule.sections or []),
+    }
+
+
 def schedule_update(*, daily_enabled: bool, daily_time: dt.time, weekly_enabled: bool, weekly_day: int,
                     weekly_time: dt.time, sections: list[str], user=None) -> BackupSchedule:
+    """Save the schedule; the audit trail records who changed what (nothing when nothing changed)."""
     if not isinstance(weekly_day, int) or isinstance(weekly_day, bool) or not 0 <= weekly_day <= 6:
         raise ValidationFailed("Choose a day of the week for the weekly backup.", field="weekly_day")
     for name, value in (("daily_time", daily_time), ("weekly_time", weekly_time)):
@@ -43,6 +58,7 @@ def schedule_update(*, daily_enabled: bool, daily_time: dt.time, weekly_enabled:
     with transaction.atomic():
         schedule_get()
         schedule = BackupSchedule.objects.select_for_update().get(pk=SCHEDULE_PK)
+        before = _schedule_values(schedule)
         schedule.daily_enabled = bool(daily_enabled)
         schedule.daily_time = daily_time.replace(second=0, microsecond=0)
         schedule.weekly_enabled = bool(weekly_enabled)
@@ -51,6 +67,8 @@ def schedule_update(*, daily_enabled: bool, daily_time: dt.time, weekly_enabled:
         schedule.sections = clean
         schedule.updated_by = user if user is not None and getattr(user, "is_authenticated", False) else None
         schedule.save()
+        audit_record(user=user, action="backup_schedule.update", obj=schedule,
+                     changes=audit_changes(before=before, after=_schedule_values(schedule)))
     return schedule
 
 

@@ -35,13 +35,13 @@ from django.db.models.expressions import Col
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
+from core.csv import FORMULA_START_BYTES
 from core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from dataio.columns import CATEGORY_PATH_SEPARATOR, IMPORT_COLUMNS, attributes_format, value_format, value_parse
 from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
 from dataio.services.workers import EXPORT_JOBS, failure_reason, stale_jobs_fail, worker_lock
 from dataio.writers import (
     CONTENT_TYPES,
-    FORMULA_STARTS,
     WRITERS,
     ColumnChunk,
     chunks_of,
@@ -381,8 +381,7 @@ PRODUCT_ATTRIBUTES_COLUMN = [column.name for column in IMPORT_COLUMNS[ImportType
 # names and values.
 PYTHON_WHITESPACE = "".join(char for char in map(chr, range(0x3001)) if char.isspace())
 _QUOTE_BYTES = (b",", b'"', b"\r", b"\n")
-_FORMULA_FIRST = frozenset(start.encode() for start in FORMULA_STARTS)
-_FORMULA_AFTER_NUL = re.compile(b"\x00[" + re.escape(b"".join(sorted(_FORMULA_FIRST))) + b"]")
+_FORMULA_AFTER_NUL = re.compile(b"\x00[" + re.escape(b"".join(sorted(FORMULA_START_BYTES))) + b"]")
 
 
 def _sql_string(text: str) -> str:
@@ -484,7 +483,7 @@ def _products_csv_lines(lines: list[bytes], odd: list[bytes | None], cache: dict
     """A chunk of the query's rows (each row's NUL-separated fields, and its attributes'
     JSON when SQL left them to Python) as CSV lines."""
     joined = b"\x00".join(lines)
-    if (odd.count(None) == len(odd) and joined[:1] not in _FORMULA_FIRST
+    if (odd.count(None) == len(odd) and joined[:1] not in FORMULA_START_BYTES
             and not any(char in joined for char in _QUOTE_BYTES) and not _FORMULA_AFTER_NUL.search(joined)):
         return (b"\r\n".join(lines) + b"\r\n").replace(b"\x00", b",")
     out = []

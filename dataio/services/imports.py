@@ -40,6 +40,7 @@ from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
+from core.csv import cell_neutralise
 from core.exceptions import Conflict, IllegalTransition, ValidationFailed
 from dataio.columns import IMPORT_COLUMNS
 from dataio.importers import IMPORTERS
@@ -543,14 +544,6 @@ def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
 
 # --- errors as CSV ------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _neutral(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def import_errors_csv(*, job: ImportJob) -> Iterator[str]:
     """The job's errors and warnings as CSV lines (row, column, message), formulas neutralised."""
     buffer = io.StringIO()
@@ -559,7 +552,7 @@ def import_errors_csv(*, job: ImportJob) -> Iterator[str]:
     def line(values) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_neutral(value) for value in values])
+        writer.writerow([cell_neutralise(value) for value in values])
         return buffer.getvalue()
 
     yield line(["row", "column", "message"])

@@ -3,6 +3,7 @@ import re
 
 from django.db import transaction
 
+from core.audit import audit_changes, audit_record
 from core.exceptions import NotFound, ValidationFailed
 from inventory.locks import stock_levels_lock
 from inventory.models import StockLevel
@@ -36,7 +37,8 @@ def stock_level_settings_update(*, level: StockLevel, low_stock_threshold: int, 
     """Set the level's low-stock threshold and reorder quantity (0: twice the threshold).
 
     Not a stock change: no movement is written and on hand is untouched. The level is
-    locked like any stock write, so a concurrent adjustment is not overwritten.
+    locked like any stock write, so a concurrent adjustment is not overwritten. The audit
+    trail records who changed which of the two, from what to what.
     """
     threshold = _whole_number(low_stock_threshold, field="low_stock_threshold")
     quantity = _whole_number(reorder_quantity, field="reorder_quantity")
@@ -44,8 +46,14 @@ def stock_level_settings_update(*, level: StockLevel, low_stock_threshold: int, 
         locked = stock_levels_lock(ids=[level.pk]).get(level.pk)
         if locked is None:
             raise NotFound(f"Unknown stock level {level.pk}.")
-        if (locked.low_stock_threshold, locked.reorder_quantity) != (threshold, quantity):
+        changes = audit_changes(
+            before={"low_stock_threshold": locked.low_stock_threshold, "reorder_quantity": locked.reorder_quantity},
+            after={"low_stock_threshold": threshold, "reorder_quantity": quantity},
+        )
+        if changes:
             locked.low_stock_threshold = threshold
             locked.reorder_quantity = quantity
             locked.save(update_fields=["low_stock_threshold", "reorder_quantity", "updated_at"])
+            audit_record(user=user, action="stock_level.update", obj=locked, changes=changes,
+                         object_repr=f"{level.variant.sku} at {level.location.code}")
     return locked

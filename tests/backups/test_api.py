@@ -191,3 +191,17 @@ def test_backup_restore_view_of_a_failed_backup_is_a_409(admin_api, backup_dir):
     response = admin_api.post(f"{LIST_URL}{backup.pk}/restore/", {"dry_run": True}, format="json")
 
     assert response.status_code == 409 and "only a completed backup" in response.json()["detail"]
+
+
+def test_unknown_backup_and_restore_are_404_naming_them(admin_api, backup_dir):
+    assert admin_api.get(f"{LIST_URL}999999/").json() == {"detail": "Unknown backup."}
+    assert admin_api.post(f"{LIST_URL}999999/restore/", {}, format="json").json() == {"detail": "Unknown backup."}
+    assert admin_api.get("/api/v1/restores/999999/").json() == {"detail": "Unknown restore."}
+
+
+def test_backup_create_view_unknown_sections_body_names_each(admin_api, backup_dir):
+    response = admin_api.post(LIST_URL, {"sections": ["catalogue", "gold", "silver"]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["unknown"] == ["gold", "silver"]
+    assert not Backup.objects.exists()

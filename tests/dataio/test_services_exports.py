@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from core.csv import cell_neutralise
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from dataio.columns import IMPORT_COLUMNS, value_parse
 from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
@@ -25,7 +26,6 @@ from dataio.services.exports import (
     exports_expire,
 )
 from dataio.tasks import exports_expire_task
-from dataio.writers import cell_neutralise
 from inventory.services import stock_adjust
 from orders.services import OrderLineRequest, sales_order_create
 from purchasing.services import PurchaseLineRequest, purchase_order_create

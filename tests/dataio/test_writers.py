@@ -7,8 +7,9 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from core.csv import cell_neutralise, cell_restore
 from dataio.columns import value_format
-from dataio.writers import ColumnChunk, cell_neutralise, cell_restore, chunks_of, csv_write, json_write, xlsx_write
+from dataio.writers import ColumnChunk, chunks_of, csv_write, json_write, xlsx_write
 
 FORMULAS = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tTab", "\rReturn", '=HYPERLINK("http://x","y")']
 

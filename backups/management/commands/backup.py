@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from backups.models import Backup, BackupKind, BackupSection, ConflictPolicy
 from backups.selectors import backup_list
-from backups.services.jobs import backup_file_path, backup_sections_clean
+from backups.services.jobs import backup_file_path
+from backups.validators import backup_sections_clean
 from core.exceptions import ApplicationError
 
 
