@@ -11,15 +11,19 @@ USERNAME = "e2e-staff"
 PASSWORD = "e2e-pass-word-123"
 
 
-def staff_user_make():
+def role_group_make(role: str, permissions) -> Group:
     # Transactional tests flush the database, data migrations included: make the role here.
-    group, _ = Group.objects.get_or_create(name=STAFF)
+    group, _ = Group.objects.get_or_create(name=role)
     group.permissions.set(
         Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        for app_label, codename in (name.split(".") for name in STAFF_PERMISSIONS)
+        for app_label, codename in (name.split(".") for name in permissions)
     )
+    return group
+
+
+def staff_user_make():
     user = get_user_model().objects.create_user(USERNAME, password=PASSWORD, first_name="Erin")
-    user.groups.add(group)
+    user.groups.add(role_group_make(STAFF, STAFF_PERMISSIONS))
     return user
 
 
@@ -33,8 +37,8 @@ def stock_make() -> StockLevel:
     return StockLevel.objects.get(variant=jacket, location=main)
 
 
-def log_in(page) -> None:
+def log_in(page, username: str = USERNAME, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()

@@ -10,6 +10,7 @@ from accounts.roles import ADMIN
 from backups.models import Backup, BackupStatus, RestoreRun, RestoreStatus
 from inventory.models import StockMovement
 from tests.backups import backup_dir, populate  # noqa: F401
+from tests.e2e.helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,20 +27,13 @@ def admin_user_make():
     return user
 
 
-def log_in(page) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_backup_flow_back_up_now_then_preview_a_restore(page, backup_dir):
     from playwright.sync_api import expect
 
     admin_user_make()
     populate()
     movements = StockMovement.objects.count()
-    log_in(page)
+    log_in(page, USERNAME, PASSWORD)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     # Backups from the navigation's Data menu; the users section is off by default.

@@ -3,10 +3,9 @@ page shows who changed what without sideways scrolling, and saving a reorder rul
 variant page brings its change into the section without a reload."""
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 
 from accounts.roles import MANAGER, MANAGER_PERMISSIONS
-from tests.e2e.helpers import stock_make
+from tests.e2e.helpers import log_in, role_group_make, stock_make
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,22 +15,9 @@ PHONE = {"width": 390, "height": 844}
 
 
 def manager_user_make():
-    # Transactional tests flush the database, data migrations included: make the role here.
-    group, _ = Group.objects.get_or_create(name=MANAGER)
-    group.permissions.set(
-        Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        for app_label, codename in (name.split(".") for name in MANAGER_PERMISSIONS)
-    )
     user = get_user_model().objects.create_user(USERNAME, password=PASSWORD)
-    user.groups.add(group)
+    user.groups.add(role_group_make(MANAGER, MANAGER_PERMISSIONS))
     return user
-
-
-def log_in(page) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def _no_sideways_scroll(page) -> bool:
@@ -46,7 +32,7 @@ def test_supplier_changes_fit_a_phone_screen(page):
     supplier = supplier_create(name="Northwind Textiles", email="ada@northwind.test", user=manager)
     supplier_update(supplier=supplier, email=long_email, notes="Deliveries " * 40, user=manager)
     page.set_viewport_size(PHONE)
-    log_in(page)
+    log_in(page, USERNAME, PASSWORD)
 
     page.goto(f"/suppliers/{supplier.pk}/")
 
@@ -60,7 +46,7 @@ def test_supplier_changes_fit_a_phone_screen(page):
 def test_reorder_rule_change_appears_in_the_changes_without_a_reload(page):
     level = stock_make()
     manager_user_make()
-    log_in(page)
+    log_in(page, USERNAME, PASSWORD)
     page.goto(f"/inventory/variants/{level.variant.sku}/")
     page.locator("#changes").get_by_text("No changes recorded yet.").wait_for()
 
