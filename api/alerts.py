@@ -8,7 +8,8 @@ from api.exceptions import UNKNOWN
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED
 from api.pagination import paginated_response
 from api.permissions import CanViewStock
-from inventory.selectors import location_list, stock_alert_list
+from inventory.selectors import location_list
+from purchasing.selectors import stock_alert_list
 
 
 class PreferredSupplierSerializer(serializers.Serializer):

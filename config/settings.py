@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "dataio",
     "backups",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -109,7 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.navigation",
+                "accounts.context_processors.navigation",
                 "inventory.context_processors.low_stock",
             ],
         },
@@ -278,7 +279,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Emails Managers the low-stock list, only when something is low.
     "low-stock-digest": {
-        "task": "inventory.tasks.low_stock_digest_task",
+        "task": "purchasing.tasks.low_stock_digest_task",
         "schedule": crontab(hour=7, minute=0),
     },
     # Removes export files older than EXPORT_RETENTION_DAYS.
@@ -359,6 +360,11 @@ SPECTACULAR_SETTINGS = {
 STOCK_LOW_THRESHOLD_DEFAULT = env_int("STOCK_LOW_THRESHOLD_DEFAULT", 10)
 CURRENCY = os.environ.get("CURRENCY", "USD")
 INVENTORY_PAGE_SIZE = 25
+# Sections the apps above inventory add to the variant page: callables (request, variant)
+# returning template context, so inventory's views never import those apps.
+INVENTORY_VARIANT_PAGE_CONTEXT = ["purchasing.views_alerts.reorder_rule_context"]
+# The same for the supplier page (purchasing: its orders and delivery performance).
+SUPPLIER_PAGE_CONTEXT = ["purchasing.views_suppliers.supplier_orders_context"]
 ORDERS_PAGE_SIZE = 25
 RESERVATION_TTL_MINUTES = env_int("RESERVATION_TTL_MINUTES", 30)
 

@@ -2,21 +2,25 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.views import healthz_view
+from inventory import urls as inventory_urls
 from orders.webhooks import stripe_webhook_view
+from purchasing import urls_alerts as purchasing_alert_urls
 
 urlpatterns = [
     path("healthz", healthz_view, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("api.urls")),
-    path("inventory/", include("inventory.urls")),
+    # The stock pages and, beside them, purchasing's alerts and reorder screens: one
+    # "inventory" namespace.
+    path("inventory/", include((inventory_urls.urlpatterns + purchasing_alert_urls.urlpatterns, "inventory"))),
     path("orders/", include("orders.urls")),
     path("suppliers/", include("suppliers.urls")),
     path("purchase-orders/", include("purchasing.urls")),
     path("data/", include("dataio.urls")),
     path("backups/", include("backups.urls")),
     path("webhooks/stripe/", stripe_webhook_view, name="stripe_webhook"),
-    path("", include("core.urls")),
+    path("", include(("inventory.urls_home", "core"))),
 ]
 
 handler400 = "core.views.bad_request_view"

@@ -3,15 +3,16 @@ import logging
 
 from celery import shared_task
 
+from dataio.models import ExportJob
+from dataio.services.exports import export_job_run, export_jobs_recover, exports_expire
+from dataio.services.imports import import_job_run, import_jobs_recover
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="dataio.tasks.export_run_task", acks_late=True)
 def export_run_task(job_id: int) -> str:
     """Write an export's file. Idempotent: a completed, failed or running job is left alone."""
-    from dataio.models import ExportJob
-    from dataio.services.exports import export_job_run
-
     job = ExportJob.objects.filter(pk=job_id).first()
     if job is None:
         return "missing"
@@ -21,8 +22,6 @@ def export_run_task(job_id: int) -> str:
 @shared_task(name="dataio.tasks.exports_expire_task")
 def exports_expire_task() -> int:
     """Remove the files of expired exports (beat, daily)."""
-    from dataio.services.exports import exports_expire
-
     removed = exports_expire()
     if removed:
         logger.info("Removed %d expired export files", removed)
@@ -34,8 +33,6 @@ def import_process_task(job_id: int) -> str:
     """Write a validated import. Idempotent: only an IN_PROGRESS job is worked on, by one
     worker at a time; a job found IN_PROGRESS after a crash starts again (all or nothing)
     or resumes after its last committed batch (skip bad rows)."""
-    from dataio.services.imports import import_job_run
-
     job = import_job_run(job_id=job_id)
     return "busy" if job is None else job.status
 
@@ -43,8 +40,6 @@ def import_process_task(job_id: int) -> str:
 @shared_task(name="dataio.tasks.import_jobs_recover_task")
 def import_jobs_recover_task() -> int:
     """Fail imports whose process died while checking or writing them (beat, every 10 minutes)."""
-    from dataio.services.imports import import_jobs_recover
-
     failed = import_jobs_recover()
     if failed:
         logger.warning("Marked %d interrupted imports as failed", failed)
@@ -54,8 +49,6 @@ def import_jobs_recover_task() -> int:
 @shared_task(name="dataio.tasks.export_jobs_recover_task")
 def export_jobs_recover_task() -> int:
     """Fail exports whose worker died or never came (beat, every 10 minutes)."""
-    from dataio.services.exports import export_jobs_recover
-
     failed = export_jobs_recover()
     if failed:
         logger.warning("Marked %d interrupted exports as failed", failed)

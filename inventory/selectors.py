@@ -2,23 +2,17 @@
 from datetime import date
 
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
-    FloatField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, NullIf
+from django.db.models.functions import Coalesce
 
 from core.exceptions import NotFound, ValidationFailed
 from core.models import AuditEntry
@@ -73,11 +67,11 @@ def category_list() -> QuerySet[Category]:
     return Category.objects.select_related("parent").order_by("name")
 
 
-def _available_annotated(qs: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
+def stock_available_annotated(qs: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
     return qs.annotate(available_qty=F("on_hand") - F("reserved"))
 
 
-def _variants_matching(search: str) -> QuerySet[Variant]:
+def variants_matching(search: str) -> QuerySet[Variant]:
     """Ids of variants whose SKU or product name contains `search`, or whose barcode is it.
 
     A UNION of three small queries rather than one OR across the joined tables: each part
@@ -101,12 +95,12 @@ def stock_level_list(
     sort: str = "sku",
 ) -> QuerySet[StockLevel]:
     """Stock levels with their variant, product, category and location, filtered and sorted."""
-    qs = _available_annotated(
+    qs = stock_available_annotated(
         StockLevel.objects.select_related("variant", "variant__product", "variant__product__category", "location")
     )
     search = (search or "").strip()
     if search:
-        qs = qs.filter(variant_id__in=_variants_matching(search))
+        qs = qs.filter(variant_id__in=variants_matching(search))
     if sku:
         qs = qs.filter(variant__sku=sku)
     if category_id:
@@ -184,9 +178,9 @@ def reservation_get(*, pk: int) -> Reservation:
 
 # --- low-stock alerts -------------------------------------------------------
 
-def _alert_base() -> QuerySet[StockLevel]:
+def stock_alert_base() -> QuerySet[StockLevel]:
     """Levels whose stock is watched: active variants of active, tracked products at active locations."""
-    return _available_annotated(
+    return stock_available_annotated(
         StockLevel.objects.filter(
             variant__active=True,
             variant__product__active=True,
@@ -196,53 +190,8 @@ def _alert_base() -> QuerySet[StockLevel]:
     )
 
 
-def _alert_condition() -> Q:
+def stock_alert_condition() -> Q:
     return Q(available_qty__lte=F("low_stock_threshold"))
-
-
-def _alert_annotated(qs: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
-    """Add is_alert, is_critical, the preferred supplier and the suggested quantity.
-
-    The suggestion follows purchasing.services.reorder_suggested_quantity: the level's
-    reorder quantity, else twice its threshold, at least 1, raised to the preferred
-    supplier's minimum order quantity.
-    """
-    from suppliers.models import SupplierItem
-
-    preferred = SupplierItem.objects.filter(
-        variant_id=OuterRef("variant_id"), preferred=True, supplier__active=True
-    ).order_by()
-    qs = qs.annotate(
-        is_alert=Case(When(_alert_condition(), then=Value(True)), default=Value(False), output_field=BooleanField()),
-        is_critical=Case(When(available_qty__lte=0, then=Value(True)), default=Value(False), output_field=BooleanField()),
-        preferred_supplier_id=Subquery(preferred.values("supplier_id")[:1]),
-        preferred_supplier_name=Subquery(preferred.values("supplier__name")[:1]),
-        preferred_moq=Subquery(preferred.values("minimum_order_quantity")[:1]),
-    )
-    base_quantity = Case(
-        When(reorder_quantity__gt=0, then=F("reorder_quantity")),
-        default=F("low_stock_threshold") * 2,
-    )
-    return qs.annotate(suggested_quantity=Greatest(base_quantity, Value(1), Coalesce(F("preferred_moq"), Value(1))))
-
-
-def stock_alert_list(*, q: str | None = None, location: Location | None = None,
-                     critical_only: bool = False) -> QuerySet[StockLevel]:
-    """Levels at or below their low-stock threshold (critical when nothing is available),
-    critical first, then the emptiest relative to their threshold."""
-    qs = _alert_base().filter(_alert_condition())
-    search = (q or "").strip()
-    if search:
-        qs = qs.filter(variant_id__in=_variants_matching(search))
-    if location is not None:
-        qs = qs.filter(location=location)
-    if critical_only:
-        qs = qs.filter(available_qty__lte=0)
-    fill = Cast(F("available_qty"), FloatField()) / NullIf(Cast(F("low_stock_threshold"), FloatField()), Value(0.0))
-    qs = _alert_annotated(qs.select_related("variant", "variant__product", "location"))
-    return qs.annotate(fill_ratio=fill).order_by(
-        "-is_critical", F("fill_ratio").asc(nulls_first=True), "available_qty", "variant__sku", "location__code", "pk"
-    )
 
 
 def stock_alert_count(*, limit: int | None = None) -> int:
@@ -251,36 +200,10 @@ def stock_alert_count(*, limit: int | None = None) -> int:
     With `limit`, counting stops there (the badge shows "99+"): a badge on every page
     must not cost a scan of every alert in a large catalogue.
     """
-    qs = _alert_base().filter(_alert_condition())
+    qs = stock_alert_base().filter(stock_alert_condition())
     if limit is not None:
         return qs.order_by()[:limit].count()
     return qs.count()
-
-
-def stock_alert_get(*, pk: int) -> StockLevel:
-    """One level with the alert annotations, whether or not it is low now (for its row after an edit)."""
-    level = _alert_annotated(
-        StockLevel.objects.select_related("variant", "variant__product", "location")
-        .annotate(available_qty=F("on_hand") - F("reserved"))
-    ).filter(pk=pk).first()
-    if level is None:
-        raise NotFound(f"Unknown stock level {pk}.")
-    return level
-
-
-def stock_alert_levels(*, ids) -> QuerySet[StockLevel]:
-    """The given levels with the alert annotations (quick reorder's choices)."""
-    return _alert_annotated(
-        _available_annotated(StockLevel.objects.select_related("variant", "variant__product", "location"))
-        .filter(pk__in=list(ids))
-    ).order_by("variant__sku", "location__code", "pk")
-
-
-def reorder_rule_of_variant(*, variant: Variant):
-    """The variant's min/max reorder rule (purchasing.ReorderRule), or None."""
-    from purchasing.models import ReorderRule
-
-    return ReorderRule.objects.select_related("location").filter(variant=variant).first()
 
 
 def variant_audit_list(*, variant: Variant, with_rule: bool, limit: int = 50) -> QuerySet[AuditEntry]:
@@ -291,10 +214,3 @@ def variant_audit_list(*, variant: Variant, with_rule: bool, limit: int = 50) ->
     if with_rule:
         objects.append(variant)
     return audit_list_for_objects(objects=objects, limit=limit)
-
-
-def reorder_supplier_choices():
-    """Active suppliers, by name: the ones a purchase order may be drafted for."""
-    from suppliers.models import Supplier
-
-    return Supplier.objects.filter(active=True).order_by("name", "pk")

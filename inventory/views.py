@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.csv import cell_neutralise
@@ -19,19 +20,21 @@ from core.exceptions import ApplicationError, StockMismatch
 from core.forms import form_error_add
 from core.shortcuts import get_or_404
 from inventory.forms import MovementFilterForm, StockAdjustForm, StockCountForm, StockFilterForm, StockTransferForm
+from inventory.models import Variant
 from inventory.selectors import (
     location_default,
     location_list,
     movement_list,
     stock_level_list,
     stock_summary,
+    variant_audit_list,
     variant_get,
 )
 from inventory.services import stock_adjust, stock_count, stock_transfer
-from inventory.views_alerts import reorder_rule_context, variant_changes_context
 
 HISTORY_PAGE_SIZE = 50
 VARIANT_HISTORY_SIZE = 50
+VARIANT_CHANGES = 20
 DASHBOARD_MOVEMENTS = 10
 SORT_COLUMNS = ["sku", "name", "on_hand", "available", "location"]
 
@@ -52,6 +55,26 @@ def _initial_location(request):
         except ApplicationError:
             location = location_list().first()
     return location
+
+
+def variant_changes_context(request, variant: Variant) -> dict:
+    """The variant page's "Changes": its levels' threshold and reorder-quantity changes,
+    and its reorder rule's for those who may see the rule."""
+    with_rule = request.user.has_perm("purchasing.view_reorderrule")
+    changes = list(variant_audit_list(variant=variant, with_rule=with_rule, limit=VARIANT_CHANGES))
+    return {"changes": changes, "changes_limit": VARIANT_CHANGES, "show_subject": True}
+
+
+def _variant_sections_context(request, variant: Variant) -> dict:
+    """What the apps above inventory add to the variant page (purchasing: the reorder rule).
+
+    settings.INVENTORY_VARIANT_PAGE_CONTEXT names callables `(request, variant) -> dict`;
+    inventory does not import them, the settings wire them in.
+    """
+    context: dict = {}
+    for dotted_path in settings.INVENTORY_VARIANT_PAGE_CONTEXT:
+        context.update(import_string(dotted_path)(request, variant))
+    return context
 
 
 # --- pages ----------------------------------------------------------------
@@ -124,7 +147,7 @@ def variant_detail_view(request, sku: str):
     if request.user.has_perm("inventory.view_stockmovement"):
         movements = list(movement_list(sku=variant.sku)[:VARIANT_HISTORY_SIZE])
     context = {"variant": variant, "levels": levels, "movements": movements, "history_limit": VARIANT_HISTORY_SIZE}
-    context.update(reorder_rule_context(request, variant))
+    context.update(_variant_sections_context(request, variant))
     if request.htmx and not request.htmx.history_restore_request:
         template = "inventory/variant_detail.html#variant-stock"
     else:

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The whole suite on PostgreSQL (with Redis), then the smoke subset on SQLite.
+# The import layer contract, the whole suite on PostgreSQL (with Redis), then the smoke
+# subset on SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+
+echo "== Import layers (.importlinter) ==" >&2
+.venv/bin/lint-imports
 
 echo "== Full suite on PostgreSQL ==" >&2
 DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/stockroom} \

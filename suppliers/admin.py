@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from suppliers.models import Supplier, SupplierItem
 
 
@@ -17,7 +18,7 @@ class SupplierItemInline(admin.TabularInline):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(ReadOnlyAdmin):
     """Read-only here: suppliers change through the supplier pages and the API, whose
     services write each change to the audit trail."""
 
@@ -25,12 +26,3 @@ class SupplierAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name", "contact_name", "email"]
     inlines = [SupplierItemInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,12 +1,11 @@
-"""Reads for the supplier pages and the API."""
+"""Reads for the supplier pages and the API. Purchase-order reads about a supplier (its
+orders, its delivery performance) are in purchasing.selectors."""
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
 
 from core.exceptions import NotFound
 from inventory.models import StockMovement, Variant
-from purchasing.models import PurchaseOrder, PurchaseOrderStatus
 from suppliers.models import Supplier, SupplierItem
 
 VARIANT_SEARCH_LIMIT = 20
@@ -47,10 +46,6 @@ def supplier_item_get(*, supplier: Supplier, pk: int) -> SupplierItem:
     return item
 
 
-def supplier_purchase_orders(*, supplier: Supplier) -> QuerySet[PurchaseOrder]:
-    return supplier.purchase_orders.order_by("-created_at", "-id")
-
-
 @dataclass(frozen=True)
 class SupplierHistory:
     """What refers to a supplier: while anything does, it can be deactivated but not deleted."""
@@ -65,78 +60,8 @@ class SupplierHistory:
 
 def supplier_history(*, supplier: Supplier) -> SupplierHistory:
     return SupplierHistory(
-        purchase_orders=PurchaseOrder.objects.filter(supplier=supplier).count(),
+        purchase_orders=supplier.purchase_orders.count(),
         stock_movements=StockMovement.objects.filter(supplier=supplier).count(),
-    )
-
-
-# --- performance ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SupplierPerformance:
-    """Delivery record over the supplier's RECEIVED purchase orders.
-
-    `on_time_rate` is a percentage of the orders that had an expected date; lead times
-    are average days from the order date. The promised lead time comes from the orders'
-    expected dates, or else (`promised_from_items`) from the items' lead times.
-    """
-
-    received_orders: int
-    dated_orders: int
-    on_time_orders: int
-    on_time_rate: Decimal | None
-    actual_lead_days: Decimal | None
-    promised_lead_days: Decimal | None
-    promised_from_items: bool
-
-    @property
-    def has_orders(self) -> bool:
-        return self.received_orders > 0
-
-    @property
-    def lead_difference_days(self) -> Decimal | None:
-        """Actual minus promised: positive when deliveries take longer than promised."""
-        if self.actual_lead_days is None or self.promised_lead_days is None:
-            return None
-        return self.actual_lead_days - self.promised_lead_days
-
-    @property
-    def lead_difference_abs(self) -> Decimal | None:
-        difference = self.lead_difference_days
-        return None if difference is None else abs(difference)
-
-
-def _average(values: list[int]) -> Decimal | None:
-    if not values:
-        return None
-    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def supplier_performance(*, supplier: Supplier) -> SupplierPerformance:
-    orders = list(
-        PurchaseOrder.objects.filter(supplier=supplier, status=PurchaseOrderStatus.RECEIVED)
-        .values_list("order_date", "expected_date", "received_date")
-    )
-    dated = [(expected, received) for _, expected, received in orders if expected and received]
-    on_time = sum(1 for expected, received in dated if received <= expected)
-    actual = [(received - ordered).days for ordered, _, received in orders if ordered and received]
-    promised = [(expected - ordered).days for ordered, expected, _ in orders if ordered and expected]
-    promised_lead = _average(promised)
-    from_items = False
-    if promised_lead is None and orders:
-        promised_lead = _average(list(supplier.items.values_list("lead_time_days", flat=True)))
-        from_items = promised_lead is not None
-    rate = None
-    if dated:
-        rate = (Decimal(100) * on_time / len(dated)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-    return SupplierPerformance(
-        received_orders=len(orders),
-        dated_orders=len(dated),
-        on_time_orders=on_time,
-        on_time_rate=rate,
-        actual_lead_days=_average(actual),
-        promised_lead_days=promised_lead,
-        promised_from_items=from_items,
     )
 
 

@@ -17,7 +17,6 @@ from django.db.models.deletion import ProtectedError
 from core.audit import audit_record
 from core.exceptions import Conflict, NotFound, ValidationFailed
 from inventory.models import StockMovement, Variant
-from purchasing.models import PurchaseOrder
 from suppliers.models import Supplier, SupplierItem
 
 UNSET = object()
@@ -280,7 +279,7 @@ def supplier_delete(*, supplier: Supplier, user=None) -> None:
     try:
         with transaction.atomic():
             supplier = _lock_supplier(supplier)
-            orders = PurchaseOrder.objects.filter(supplier=supplier).count()
+            orders = supplier.purchase_orders.count()
             movements = StockMovement.objects.filter(supplier=supplier).count()
             if orders or movements:
                 raise _refuse_delete(supplier, orders, movements)
@@ -290,7 +289,7 @@ def supplier_delete(*, supplier: Supplier, user=None) -> None:
     except (IntegrityError, ProtectedError):
         # An order or a movement arrived while we were deleting.
         supplier = Supplier.objects.get(pk=supplier.pk)
-        raise _refuse_delete(supplier, PurchaseOrder.objects.filter(supplier=supplier).count(),
+        raise _refuse_delete(supplier, supplier.purchase_orders.count(),
                              StockMovement.objects.filter(supplier=supplier).count()) from None
 
 

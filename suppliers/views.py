@@ -1,11 +1,13 @@
 """Server-rendered supplier pages. Each view parses input with a form, reads with a selector or
 calls one supplier service, and picks a full page or, for htmx requests, a fragment."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import ApplicationError, Conflict
@@ -26,8 +28,6 @@ from suppliers.selectors import (
     supplier_item_get,
     supplier_items,
     supplier_list,
-    supplier_performance,
-    supplier_purchase_orders,
     variant_search,
 )
 from suppliers.services import (
@@ -42,7 +42,6 @@ from suppliers.services import (
 )
 
 SUPPLIER_PAGE_SIZE = 25
-DETAIL_ORDERS = 50
 DETAIL_CHANGES = 20
 PRICES_PERM = "inventory.view_prices"
 
@@ -64,13 +63,20 @@ def _items_context(request, supplier: Supplier, *, item_form=None) -> dict:
             "item_form": item_form if can_add else None}
 
 
+def _sections_context(request, supplier: Supplier) -> dict:
+    """What the apps above suppliers add to the supplier page (purchasing: its orders and
+    delivery performance), named by settings.SUPPLIER_PAGE_CONTEXT: callables
+    `(request, supplier) -> dict` that suppliers does not import."""
+    context: dict = {}
+    for dotted_path in settings.SUPPLIER_PAGE_CONTEXT:
+        context.update(import_string(dotted_path)(request, supplier))
+    return context
+
+
 def _detail_context(request, supplier: Supplier, *, item_form=None) -> dict:
-    orders = supplier_purchase_orders(supplier=supplier)
     return {
         **_items_context(request, supplier, item_form=item_form),
-        "orders": list(orders[:DETAIL_ORDERS]),
-        "order_count": orders.count(),
-        "performance": supplier_performance(supplier=supplier),
+        **_sections_context(request, supplier),
         "changes": list(audit_list_for(obj=supplier, limit=DETAIL_CHANGES)),
         "changes_limit": DETAIL_CHANGES,
     }

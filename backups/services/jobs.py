@@ -16,15 +16,27 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
+from backups.errors import BackupFailed, BackupInvalid, ConflictPolicyRequired, RestoreFailed
 from backups.models import Backup, BackupKind, BackupStatus, RestoreRun, RestoreStatus
+from backups.sections import known_models, section_models
+from backups.selectors import admin_emails, backup_newest_completed
+from backups.services.backups import backup_create
+from backups.services.drill import backup_drill
+from backups.services.restore import backup_restore, target_has_data
+from backups.storage import backup_file_delete, backup_file_open
 from backups.validators import backup_sections_clean, restore_conflict_clean
 from core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
+from core.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 UPLOAD_DIR = "uploads"
 RUNNING = (BackupStatus.PENDING, BackupStatus.IN_PROGRESS)
 RESTORE_RUNNING = (RestoreStatus.PENDING, RestoreStatus.IN_PROGRESS)
+
+# The tasks that do the work, queued by name (backups/tasks.py imports this module).
+BACKUP_CREATE_TASK = "backups.tasks.backup_create_task"
+RESTORE_RUN_TASK = "backups.tasks.restore_run_task"
 
 
 def _storage():
@@ -40,12 +52,10 @@ def _user_or_none(user):
 def backup_request(*, sections: list[str] | None = None, user=None, kind: str = BackupKind.MANUAL,
                    schedule_slot: str | None = None) -> Backup:
     """Record a PENDING backup and take it in the background (after commit)."""
-    from backups.tasks import backup_create_task
-
     clean = backup_sections_clean(sections=sections)
     backup = Backup.objects.create(kind=kind, status=BackupStatus.PENDING, sections=clean,
                                    schedule_slot=schedule_slot, created_by=_user_or_none(user))
-    backup_create_task.delay_on_commit(backup.pk)
+    enqueue_on_commit(BACKUP_CREATE_TASK, backup.pk)
     return backup
 
 
@@ -64,9 +74,6 @@ def _backup_claim(backup_id: int) -> Backup | None:
 def backup_run(*, backup_id: int) -> Backup | None:
     """Take a requested backup. Idempotent: a backup that is not PENDING any more (done,
     failed, or being taken by another worker) is left alone and None is returned."""
-    from backups.errors import BackupFailed
-    from backups.services import backup_create
-
     backup = _backup_claim(backup_id)
     if backup is None:
         return None
@@ -91,8 +98,6 @@ def _backup_fail(backup: Backup, message: str) -> None:
 
 def backup_file_remove(*, backup: Backup) -> None:
     """Remove the backup's file from storage (if any)."""
-    from backups.storage import backup_file_delete
-
     backup_file_delete(backup=backup)
 
 
@@ -151,9 +156,6 @@ def restore_request(*, backup: Backup | None = None, upload=None, from_run: Rest
     backup that is not complete, and a real restore over a database that holds data
     without a chosen policy (ConflictPolicyRequired).
     """
-    from backups.errors import ConflictPolicyRequired
-    from backups.tasks import restore_run_task
-
     if sum(source is not None for source in (backup, upload, from_run)) != 1:
         raise ValidationFailed("Restore from one stored backup or one uploaded file.", field="file")
     policy = restore_conflict_clean(conflict=conflict)
@@ -184,7 +186,7 @@ def restore_request(*, backup: Backup | None = None, upload=None, from_run: Rest
         if upload is not None:
             _upload_delete(upload_name)
         raise
-    restore_run_task.delay_on_commit(run.pk)
+    enqueue_on_commit(RESTORE_RUN_TASK, run.pk)
     return run
 
 
@@ -192,9 +194,6 @@ def restore_database_holds_data(*, backup: Backup | None = None) -> list[str]:
     """The models a restore would write that already hold rows (then a real restore needs a
     conflict policy). For a stored backup, the models in it; for a file not read yet, every
     model a backup can hold."""
-    from backups.sections import known_models, section_models
-    from backups.services.restore import target_has_data
-
     if backup is not None:
         labels = [label for label in known_models() if label in (backup.counts or {})]
         labels = labels or section_models(list(backup.sections or []))
@@ -255,9 +254,6 @@ def verify_report_as_dict(report) -> dict[str, Any]:
 def restore_run_execute(*, run_id: int) -> RestoreRun | None:
     """Run a requested restore. Idempotent: a run that is not PENDING any more is left alone
     (None). The outcome, good or bad, is recorded on the run; nothing is raised."""
-    from backups.errors import BackupInvalid, RestoreFailed
-    from backups.services import backup_restore
-
     run = _restore_claim(run_id)
     if run is None:
         return None
@@ -316,9 +312,6 @@ def backup_drill_newest():
     runs the ledger check and compares counts, and records the verdict on the backup).
     When it fails, the Admins get an email. Returns the DrillResult, or None when there is
     no completed backup yet."""
-    from backups.selectors import admin_emails, backup_newest_completed
-    from backups.services import backup_drill
-
     backup = backup_newest_completed()
     if backup is None:
         return None
@@ -344,8 +337,6 @@ def backup_drill_newest():
 def backup_download_open(*, backup: Backup):
     """The completed backup's file, open for reading. Conflict while it is not completed,
     NotFound when the file is gone from storage."""
-    from backups.storage import backup_file_open
-
     if backup.status == BackupStatus.FAILED:
         raise Conflict(f"Backup {backup.pk} failed, so there is no file: {backup.error}")
     if backup.status != BackupStatus.COMPLETED or not backup.file_name:

@@ -27,6 +27,7 @@ from backups.models import Backup, BackupKind, ConflictPolicy, RestoreRun, Resto
 from backups.sections import ModelSpec, model_spec
 from backups.services.backups import backup_create
 from backups.services.verify import backup_verify_record
+from backups.storage import backups_storage
 from backups.validators import restore_conflict_clean
 from core.exceptions import ApplicationError
 from inventory.services import ledger_verify
@@ -484,6 +485,4 @@ def backup_restore_source(*, run: RestoreRun) -> Any:
     """The source of a restore run: its stored backup, or the uploaded file in the backups storage."""
     if run.backup_id:
         return run.backup
-    from backups.storage import backups_storage
-
     return backups_storage().open(run.upload_name, "rb")

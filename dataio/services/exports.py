@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
@@ -34,9 +35,11 @@ from django.db.models.functions import Cast
 from django.db.models.expressions import Col
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
+from psycopg import pq
 
 from core.csv import FORMULA_START_BYTES
 from core.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
+from core.queue import enqueue_on_commit
 from dataio.columns import CATEGORY_PATH_SEPARATOR, IMPORT_COLUMNS, attributes_format, value_format, value_parse
 from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
 from dataio.services.workers import EXPORT_JOBS, failure_reason, stale_jobs_fail, worker_lock
@@ -501,9 +504,6 @@ def _products_csv_blocks(qs) -> Iterator[tuple[int, bytes]]:
     """The products CSV's lines for the filtered variants `qs`, CHUNK_SIZE rows at a time:
     (rows, bytes). Read through a cursor in one transaction (one snapshot; the rows are
     fetched as they are needed, so memory stays flat)."""
-    import psycopg  # PostgreSQL only
-    from psycopg import pq
-
     variants, variant_params = qs.order_by().values_list(*VARIANT_SQL_VALUES).query.sql_with_params()
     products, product_params = (
         Product.objects.using(qs.db).order_by().values_list(*PRODUCT_SQL_VALUES).query.sql_with_params()
@@ -804,10 +804,12 @@ def export_write(*, type: str, format: str, filters: dict, file,
 
 # --- jobs -------------------------------------------------------------------------
 
+# The task that writes the file, queued by name (dataio/tasks.py imports this module).
+EXPORT_RUN_TASK = "dataio.tasks.export_run_task"
+
+
 def export_job_create(*, type: str, format: str, filters: dict | None = None, user=None) -> ExportJob:
     """Check the request, record a PENDING job and run it in the background (after commit)."""
-    from dataio.tasks import export_run_task
-
     if type not in ExportType.values:
         raise ValidationFailed(f"Unknown export type {type!r}: choose one of {', '.join(ExportType.values)}.",
                                field="type")
@@ -820,7 +822,7 @@ def export_job_create(*, type: str, format: str, filters: dict | None = None, us
     clean = export_filters_clean(type=type, filters=filters)
     job = ExportJob.objects.create(type=type, format=format, filters=clean,
                                    created_by=user if user is not None and user.is_authenticated else None)
-    export_run_task.delay_on_commit(job.pk)
+    enqueue_on_commit(EXPORT_RUN_TASK, job.pk)
     return job
 
 

@@ -42,12 +42,15 @@ from django.utils import timezone
 
 from core.csv import cell_neutralise
 from core.exceptions import Conflict, IllegalTransition, ValidationFailed
+from core.queue import enqueue_on_commit
 from dataio.columns import IMPORT_COLUMNS
 from dataio.importers import IMPORTERS
 from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, RowErrors, RowPlan
 from dataio.models import ImportChange, ImportJob, ImportMode, ImportRowError, ImportStatus, ImportType, OnError
 from dataio.readers import BAD_CHARACTERS, FileRefused, table_read
+from dataio.services.undo import records_undo
 from dataio.services.workers import IMPORT_JOBS, stale_jobs_fail, worker_lock
+from inventory.services.counts import stock_movements_reverse
 
 logger = logging.getLogger(__name__)
 
@@ -261,10 +264,12 @@ def _validate(job: ImportJob) -> ImportJob:
 
 # --- process ----------------------------------------------------------------
 
+# The task that writes the rows, queued by name (dataio/tasks.py imports this module).
+IMPORT_PROCESS_TASK = "dataio.tasks.import_process_task"
+
+
 def import_job_process(*, job: ImportJob, on_error: str, user=None) -> ImportJob:
     """Start writing a validated import in the background; the job is IN_PROGRESS."""
-    from dataio.tasks import import_process_task
-
     if on_error not in OnError.values:
         raise ValidationFailed(f"Unknown choice {on_error!r}: choose rollback or skip.", field="on_error")
     with transaction.atomic():
@@ -285,7 +290,7 @@ def import_job_process(*, job: ImportJob, on_error: str, user=None) -> ImportJob
         job.rows_done = 0
         job.error = ""
         job.save(update_fields=["status", "on_error", "started_at", "rows_done", "error"])
-        import_process_task.delay_on_commit(job.pk)
+        enqueue_on_commit(IMPORT_PROCESS_TASK, job.pk)
     return job
 
 
@@ -505,9 +510,6 @@ def import_job_undo(*, job: ImportJob, user) -> ImportUndoResult:
     created records are deleted when unchanged and nothing refers to them. What is left
     alone is listed.
     """
-    from dataio.services.undo import records_undo
-    from inventory.services.counts import stock_movements_reverse
-
     undone, left = 0, []
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)

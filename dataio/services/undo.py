@@ -9,10 +9,12 @@ statements, not several per record.
 """
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.apps import apps
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.db.models.signals import post_delete, pre_delete
 
 from dataio.importers.sql import json_value, rows_update
 from dataio.models import ImportChange
@@ -43,8 +45,6 @@ def _current(obj, field: str):
 
 
 def _restored(model: type[models.Model], field: str, value):
-    from decimal import Decimal
-
     if value is None:
         return None
     django_field = model._meta.get_field(field[:-3] if field.endswith("_id") else field)
@@ -208,8 +208,6 @@ def _delete_chunk(model: type[models.Model], ids: set[int]) -> tuple[set[int], s
 def _plain(model: type[models.Model]) -> bool:
     """Whether rows of `model` can go by a plain DELETE: nothing listens for their deletion,
     no many-to-many rows or generic relations hang off them, nothing points at them."""
-    from django.db.models.signals import post_delete, pre_delete
-
     meta = model._meta
     if pre_delete.has_listeners(model) or post_delete.has_listeners(model):
         return False

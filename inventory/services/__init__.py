@@ -1,4 +1,3 @@
-from inventory.services.alerts import low_stock_digest_send
 from inventory.services.ledger import LedgerMismatch, ledger_verify
 from inventory.services.levels import stock_level_settings_update
 from inventory.services.reservations import (
@@ -30,7 +29,6 @@ __all__ = [
     "StockChange",
     "StockTransfer",
     "ledger_verify",
-    "low_stock_digest_send",
     "reservation_commit",
     "reservation_create",
     "reservation_hold",

@@ -9,6 +9,7 @@ details list them: {"lines": [{"line": n, "sku": ..., "column": ..., "message": 
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Max
 
 from core.exceptions import ValidationFailed
 from inventory.locks import stock_levels_lock
@@ -178,8 +179,6 @@ def stock_movements_reverse(*, movements: list[StockMovement], reason: str, user
     Levels are locked in primary-key order first; run it inside the caller's transaction to
     make the reversal part of a larger undo. Results come in the order given.
     """
-    from django.db.models import Max
-
     with transaction.atomic():
         level_ids = {movement.level_id for movement in movements}
         levels = stock_levels_lock(ids=level_ids)

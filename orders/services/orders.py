@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import IllegalTransition, ValidationFailed
+from core.queue import enqueue_on_commit
 from core.sequences import sequence_next
 from inventory.locks import stock_levels_lock
 from inventory.models import Location, MovementType, Reservation, ReservationStatus, Variant
@@ -124,9 +128,6 @@ def sales_order_create(
     if len(customer_name) > 200:
         raise ValidationFailed("The customer name must be at most 200 characters.", field="customer_name")
     if customer_email:
-        from django.core.validators import validate_email
-        from django.core.exceptions import ValidationError
-
         try:
             validate_email(customer_email)
         except ValidationError:
@@ -406,17 +407,6 @@ CONFIRMATION_EMAIL_TASK = "orders.tasks.order_confirmation_email_task"
 CONFIRMATION_SENT_MESSAGE = "Confirmation email sent"
 
 
-def _enqueue_on_commit(task_name: str, *args) -> None:
-    """Queue a Celery task by name once the current transaction commits; nothing if it rolls back.
-
-    The order is already committed when this runs, so a broker that is down is logged rather
-    than raised into the request that committed it.
-    """
-    from celery import current_app
-
-    transaction.on_commit(lambda: current_app.signature(task_name, args=args).apply_async(), robust=True)
-
-
 def order_confirmation_email_queue(*, order: SalesOrder) -> None:
     """Ask for the payment confirmation email, inside the transaction that confirms the order.
 
@@ -424,7 +414,7 @@ def order_confirmation_email_queue(*, order: SalesOrder) -> None:
     lock, never if it rolls back); the sender claims the order first, so asking twice sends once.
     """
     if order.customer_email and order.confirmation_sent_at is None:
-        _enqueue_on_commit(CONFIRMATION_EMAIL_TASK, order.pk)
+        enqueue_on_commit(CONFIRMATION_EMAIL_TASK, order.pk)
 
 
 def order_confirmation_email_send(*, order: SalesOrder) -> bool:
@@ -435,8 +425,6 @@ def order_confirmation_email_send(*, order: SalesOrder) -> bool:
     senders only one sends, and no lock is held while the mail server answers. When sending
     fails the claim is given back (and the error logged and raised, for the task to retry).
     """
-    from django.core.mail import send_mail
-
     claimed_at = timezone.now()
     with transaction.atomic(durable=True):
         claimed = (SalesOrder.objects.filter(pk=order.pk, confirmation_sent_at__isnull=True)

@@ -1,3 +1,4 @@
+from purchasing.services.alerts import low_stock_digest_send
 from purchasing.services.orders import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -30,6 +31,7 @@ __all__ = [
     "ReceiptLineRequest",
     "ReceiptResult",
     "ReorderResult",
+    "low_stock_digest_send",
     "low_stock_reorder",
     "on_order_quantities",
     "purchase_order_allowed_transitions",

@@ -119,7 +119,7 @@ def test_order_confirmation_email_send_failing_releases_the_claim_and_logs(order
     def refused(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("mail server went away")
 
-    monkeypatch.setattr("django.core.mail.send_mail", refused)
+    monkeypatch.setattr("orders.services.orders.send_mail", refused)
     with pytest.raises(smtplib.SMTPServerDisconnected):
         order_confirmation_email_send(order=order)
 
@@ -146,7 +146,7 @@ def test_order_confirmation_email_task_retries_a_failed_send(order, monkeypatch,
             raise smtplib.SMTPServerDisconnected("mail server went away")
         return real_send_mail(*args, **kwargs)
 
-    monkeypatch.setattr("django.core.mail.send_mail", flaky)
+    monkeypatch.setattr("orders.services.orders.send_mail", flaky)
     order_confirmation_email_task.apply(args=(order.pk,))
 
     assert len(calls) == 2

@@ -25,6 +25,6 @@ def test_beat_schedules_the_nightly_rules_and_the_daily_digest():
     tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     rules = tasks["purchasing.tasks.reorder_rules_apply_task"]
-    digest = tasks["inventory.tasks.low_stock_digest_task"]
+    digest = tasks["purchasing.tasks.low_stock_digest_task"]
     assert (rules.hour, rules.minute) == ({2}, {0})
     assert (digest.hour, digest.minute) == ({7}, {0})

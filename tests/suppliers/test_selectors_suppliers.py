@@ -4,14 +4,13 @@ from decimal import Decimal
 import pytest
 
 from core.exceptions import NotFound
+from purchasing.selectors import supplier_performance, supplier_purchase_orders
 from purchasing.services import purchase_order_transition
 from suppliers.selectors import (
     supplier_get,
     supplier_history,
     supplier_item_get,
     supplier_list,
-    supplier_performance,
-    supplier_purchase_orders,
     variant_search,
 )
 from tests import factories

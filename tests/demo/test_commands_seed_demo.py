@@ -19,9 +19,9 @@ from inventory.models import (
     Variant,
 )
 from inventory.services import ledger_verify
-from inventory.services.demo import _orders_seed
+from demo.services import _orders_seed
 from orders.models import OrderEvent, OrderSource, OrderStatus, SalesOrder, StripeEvent
-from purchasing.demo import SUPPLIERS, purchasing_demo_seed
+from demo.purchasing import SUPPLIERS, purchasing_demo_seed
 from purchasing.models import PurchaseOrder, PurchaseOrderStatus, Receipt, ReorderRule
 from suppliers.models import Supplier, SupplierItem
 

@@ -3,9 +3,9 @@ import uuid
 import pytest
 from django.core import mail
 
-from inventory.services import low_stock_digest_send
-from inventory.services.alerts import DIGEST_MAX_ROWS
-from inventory.tasks import low_stock_digest_task
+from purchasing.services import low_stock_digest_send
+from purchasing.services.alerts import DIGEST_MAX_ROWS
+from purchasing.tasks import low_stock_digest_task
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_low_stock_digest_send_without_recipients_sends_nothing(stocked):
 
 
 def test_low_stock_digest_send_caps_the_list(team, stocked, monkeypatch):
-    monkeypatch.setattr("inventory.services.alerts.DIGEST_MAX_ROWS", 3)
+    monkeypatch.setattr("purchasing.services.alerts.DIGEST_MAX_ROWS", 3)
     for _ in range(5):
         stocked(0)
 
@@ -88,7 +88,7 @@ def test_low_stock_digest_task_gives_its_claim_back_when_sending_fails(team, sto
     def refuse():
         raise RuntimeError("mail server down")
 
-    monkeypatch.setattr("inventory.services.low_stock_digest_send", refuse)
+    monkeypatch.setattr("purchasing.tasks.low_stock_digest_send", refuse)
     with pytest.raises(RuntimeError):
         low_stock_digest_task.apply(task_id=task_id, throw=True).get()
     assert cache.get(f"low-stock-digest:{task_id}") is None

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.services.demo import DEMO_SEED, demo_seed
+from demo.services import DEMO_SEED, demo_seed
 
 
 class Command(BaseCommand):

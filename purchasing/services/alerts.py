@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import ADMIN, MANAGER
-from inventory.selectors import stock_alert_list
+from purchasing.selectors import stock_alert_list
 
 DIGEST_MAX_ROWS = 200
 

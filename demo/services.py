@@ -24,9 +24,19 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from demo.purchasing import purchasing_demo_seed
 from inventory.models import Category, Location, MovementType, Product, StockLevel, StockMovement, Variant
 from inventory.services.stock import stock_adjust, stock_count, stock_transfer
-from purchasing.demo import purchasing_demo_seed
+from orders.models import OrderSource, OrderStatus, SalesOrder
+from orders.services import (
+    OrderLineRequest,
+    sales_order_create,
+    sales_order_return_receive,
+    sales_order_transition,
+    stripe_event_handle,
+)
+from orders.services.checkout import amount_to_minor, checkout_ttl
+from orders.services.orders import order_reserve
 
 DEMO_SEED = 20250601
 DEMO_NOTE = "Demo data"
@@ -381,9 +391,6 @@ def _stripe_event(kind: str, type: str, obj: dict, *, order) -> dict:
 
 def _checkout_paid(order, reservation) -> None:
     """Apply Stripe's `checkout.session.completed` (paid) for a checkout order."""
-    from orders.services import stripe_event_handle
-    from orders.services.checkout import amount_to_minor
-
     session = {
         "object": "checkout.session",
         "id": f"cs_demo_{order.number}",
@@ -400,9 +407,6 @@ def _checkout_paid(order, reservation) -> None:
 
 def _charge_refunded(order) -> None:
     """Apply Stripe's `charge.refunded` (in full) for a paid order."""
-    from orders.services import stripe_event_handle
-    from orders.services.checkout import amount_to_minor
-
     amount = amount_to_minor(order.total, order.currency)
     charge = {"object": "charge", "id": f"ch_demo_{order.number}", "amount": amount, "amount_refunded": amount,
               "refunded": True, "currency": order.currency.lower(), "payment_intent": f"pi_demo_{order.number}",
@@ -418,11 +422,6 @@ def _orders_seed(*, variant_ids: list[int], locations: dict[str, Location], rng:
     is refused); orders a checkout pays through Stripe carry no email, so seeding queues
     no confirmation email.
     """
-    from orders.models import OrderSource, OrderStatus, SalesOrder
-    from orders.services import OrderLineRequest, sales_order_create, sales_order_return_receive, sales_order_transition
-    from orders.services.checkout import checkout_ttl
-    from orders.services.orders import order_reserve
-
     S = OrderStatus
     if SalesOrder.objects.filter(notes=DEMO_NOTE).exists():
         return 0

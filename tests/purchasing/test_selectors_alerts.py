@@ -2,7 +2,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inventory.selectors import stock_alert_count, stock_alert_get, stock_alert_list
+from inventory.selectors import stock_alert_count
+from purchasing.selectors import stock_alert_get, stock_alert_list
 from purchasing.services import reorder_suggested_quantity
 from tests import factories
 

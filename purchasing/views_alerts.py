@@ -1,5 +1,9 @@
 """Low-stock alerts: the alerts page, inline threshold editing, quick reorder into draft
-purchase orders, and a variant's min/max reorder rule."""
+purchase orders, and a variant's min/max reorder rule.
+
+Served under /inventory/ in the "inventory" URL namespace (config/urls.py); the variant
+page gets its reorder-rule section from `reorder_rule_context`
+(settings.INVENTORY_VARIANT_PAGE_CONTEXT)."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -12,22 +16,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
 from core.shortcuts import get_or_404
-from inventory.forms_alerts import AlertFilterForm, LevelSettingsForm, ReorderRuleForm
 from inventory.models import Variant
-from inventory.selectors import (
+from inventory.selectors import variant_get
+from inventory.services import stock_level_settings_update
+from inventory.views import variant_changes_context
+from purchasing.forms_alerts import AlertFilterForm, LevelSettingsForm, ReorderRuleForm
+from purchasing.selectors import (
     reorder_rule_of_variant,
     reorder_supplier_choices,
     stock_alert_get,
     stock_alert_levels,
     stock_alert_list,
-    variant_audit_list,
-    variant_get,
 )
-from inventory.services import stock_level_settings_update
 from purchasing.services import low_stock_reorder, reorder_rule_delete, reorder_rule_set
 
 MAX_REORDER_LEVELS = 500
-VARIANT_CHANGES = 20
 
 
 def _row_context(request, level) -> dict:
@@ -234,14 +237,6 @@ def reorder_rule_context(request, variant: Variant, form=None) -> dict:
                        "location": rule.location, "active": rule.active}
         form = ReorderRuleForm(initial=initial)
     return {"show_reorder_rule": True, "reorder_rule": rule, "rule_form": form}
-
-
-def variant_changes_context(request, variant: Variant) -> dict:
-    """The variant page's "Changes": its levels' threshold and reorder-quantity changes,
-    and its reorder rule's for those who may see the rule."""
-    with_rule = request.user.has_perm("purchasing.view_reorderrule")
-    changes = list(variant_audit_list(variant=variant, with_rule=with_rule, limit=VARIANT_CHANGES))
-    return {"changes": changes, "changes_limit": VARIANT_CHANGES, "show_subject": True}
 
 
 def _rule_answer(request, variant: Variant, form=None, *, status: int = 200):

@@ -1,12 +1,12 @@
 """Demo purchasing for a first run: suppliers, what they sell us, purchase orders in every
-status and a few min/max reorder rules. Called by inventory.services.demo.demo_seed after
+status and a few min/max reorder rules. Called by demo.services.demo_seed after
 the catalogue and its stock history exist.
 
 Purchase orders go through the purchasing services only: created, submitted, confirmed,
 shipped, received (RESTOCK movements linked to the supplier and the order) or cancelled.
 Afterwards their dates are moved into the past with a plain update, so that a newcomer
 sees orders placed weeks ago, some delivered late: dates are not stock changes, like
-thresholds in inventory.services.demo. Suppliers, their items and the reorder rules are
+thresholds in demo.services. Suppliers, their items and the reorder rules are
 reference data, written in bulk.
 """
 import random
@@ -35,7 +35,7 @@ S = PurchaseOrderStatus
 class DemoSupplier:
     name: str
     code: str  # prefix of the supplier's own SKUs
-    families: tuple[str, ...]  # inventory.services.demo family codes it sells
+    families: tuple[str, ...]  # demo.services family codes it sells
     contact_name: str
     email: str
     phone: str

@@ -1,4 +1,4 @@
-"""Forms of the low-stock alerts page, the level settings and the reorder rule."""
+"""Forms of the low-stock alerts page, the level settings and the reorder rule (purchasing.views_alerts)."""
 from django import forms
 
 from inventory.forms import LocationChoiceField
