@@ -11,13 +11,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.csv import cell_neutralise
 from core.exceptions import ApplicationError, StockMismatch
 from core.forms import form_error_add
+from core.htmx import fragment_requested, render_page_or_fragment
 from core.shortcuts import get_or_404
 from inventory.forms import MovementFilterForm, StockAdjustForm, StockCountForm, StockFilterForm, StockTransferForm
 from inventory.models import Variant
@@ -120,13 +120,7 @@ def stock_list_view(request):
         "sort": sort,
         "sort_next": {col: f"-{col}" if sort == col else col for col in SORT_COLUMNS},
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "inventory/stock_list.html#stock-rows"
-    else:
-        template = "inventory/stock_list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "inventory/stock_list.html", "stock-rows", context)
 
 
 @permission_required("inventory.view_stocklevel", raise_exception=True)
@@ -148,14 +142,9 @@ def variant_detail_view(request, sku: str):
         movements = list(movement_list(sku=variant.sku)[:VARIANT_HISTORY_SIZE])
     context = {"variant": variant, "levels": levels, "movements": movements, "history_limit": VARIANT_HISTORY_SIZE}
     context.update(_variant_sections_context(request, variant))
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "inventory/variant_detail.html#variant-stock"
-    else:
-        template = "inventory/variant_detail.html"
+    if not fragment_requested(request):
         context.update(variant_changes_context(request, variant))
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "inventory/variant_detail.html", "variant-stock", context)
 
 
 # --- dialogs --------------------------------------------------------------
@@ -339,13 +328,7 @@ def movement_list_view(request):
     form, movements = _filtered_movements(request)
     page = Paginator(movements, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page_obj": page}
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "inventory/movement_list.html#movement-rows"
-    else:
-        template = "inventory/movement_list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "inventory/movement_list.html", "movement-rows", context)
 
 
 class _Echo:

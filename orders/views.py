@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
+from core.htmx import render_page_or_fragment
 from core.shortcuts import get_or_404
 from orders.forms import (
     MAX_LINES,
@@ -134,13 +135,7 @@ def order_list_view(request):
     orders = sales_order_list(status=filters.get("status") or None, q=filters.get("q", ""))
     page = Paginator(orders, ORDER_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page_obj": page}
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "orders/order_list.html#order-rows"
-    else:
-        template = "orders/order_list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "orders/order_list.html", "order-rows", context)
 
 
 @permission_required("orders.view_salesorder", raise_exception=True)

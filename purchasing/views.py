@@ -11,11 +11,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
+from core.htmx import render_page_or_fragment
 from core.shortcuts import get_or_404
 from inventory.selectors import location_default
 from purchasing.forms import (
@@ -88,13 +88,7 @@ def order_list_view(request):
                                  q=filters.get("q", ""))
     page = Paginator(orders, ORDER_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page_obj": page}
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "purchasing/order_list.html#order-rows"
-    else:
-        template = "purchasing/order_list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "purchasing/order_list.html", "order-rows", context)
 
 
 # --- detail ---------------------------------------------------------------
@@ -128,13 +122,7 @@ def _detail_context(request, order: PurchaseOrder) -> dict:
 
 def _order_page(request, order: PurchaseOrder):
     """The order page, or for htmx its body fragment (with the messages of this request)."""
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "purchasing/order_detail.html#order-body"
-    else:
-        template = "purchasing/order_detail.html"
-    response = render(request, template, _detail_context(request, order))
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "purchasing/order_detail.html", "order-body", _detail_context(request, order))
 
 
 def _order_done(request, order: PurchaseOrder):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
+from core.htmx import render_page_or_fragment
 from core.shortcuts import get_or_404
 from inventory.models import Variant
 from inventory.selectors import variant_get
@@ -61,13 +62,7 @@ def alert_list_view(request):
         "can_edit": request.user.has_perm("inventory.change_threshold"),
         "can_reorder": request.user.has_perm("purchasing.add_purchaseorder"),
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "inventory/alert_list.html#alert-rows"
-    else:
-        template = "inventory/alert_list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "inventory/alert_list.html", "alert-rows", context)
 
 
 @permission_required("inventory.view_stocklevel", raise_exception=True)

@@ -6,12 +6,12 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import ApplicationError, Conflict
 from core.forms import form_error_add
+from core.htmx import render_page_or_fragment
 from core.selectors import audit_list_for
 from core.shortcuts import get_or_404
 from suppliers.forms import (
@@ -92,13 +92,7 @@ def supplier_list_view(request):
     suppliers = supplier_list(q=form.cleaned_data.get("q", ""), active=form.active_value())
     page = Paginator(suppliers, SUPPLIER_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page_obj": page}
-    if request.htmx and not request.htmx.history_restore_request:
-        template = "suppliers/supplier_list.html#supplier-rows"
-    else:
-        template = "suppliers/supplier_list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "suppliers/supplier_list.html", "supplier-rows", context)
 
 
 @permission_required("suppliers.view_supplier", raise_exception=True)
