@@ -20,16 +20,19 @@ from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, 
 from api.pagination import paginated_response
 from api.permissions import HasDjangoPermission, ReadWritePermission
 from api.serializers import ErrorSerializer
-from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat
-from dataio.selectors_exports import export_job_get, export_job_list, export_job_progress
-from dataio.services.exports import (
-    CONTENT_TYPES,
+from dataio.exports import (
+    FILTERS,
+    MAX_TEXT_FILTER,
+    STOCK_STATUSES,
     export_download_name,
     export_file_open,
     export_job_create,
     export_job_is_expired,
     export_template,
 )
+from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat
+from dataio.selectors_exports import export_job_get, export_job_list, export_job_progress
+from dataio.writers import CONTENT_TYPES
 
 EXPORT_TYPES_NOTE = ("Types with prices or costs (products, supplier_items, purchase_orders, sales_orders) need "
                      "the permission to see prices (inventory.view_prices).")
@@ -99,7 +102,6 @@ FILTER_JSON_TYPES = {"category": int, "supplier": int, "active": bool}
 
 def _export_create_schema() -> dict:
     """The request body per export type: each type's own filters, typed; no other names."""
-    from dataio.services.exports import FILTERS, MAX_TEXT_FILTER, STOCK_STATUSES
     from inventory.models import MovementType
     from orders.models import OrderStatus
     from purchasing.models import PurchaseOrderStatus

@@ -71,7 +71,7 @@ def run_case(format: str, size: str, filters: dict) -> dict:
     from django.core.files.storage import default_storage
 
     from dataio.models import ExportJob
-    from dataio.services.exports import export_job_run
+    from dataio.exports import export_job_run
 
     job = ExportJob.objects.create(type="products", format=format, filters=filters)
     gc.collect()

@@ -3,7 +3,7 @@ again and records the job."""
 from django import forms
 
 from dataio.models import ExportType, FileFormat
-from dataio.services.exports import FILTERS, category_paths, export_types_for
+from dataio.exports import FILTERS, category_paths, export_types_for
 from inventory.models import MovementType
 from inventory.selectors import STATUS_CHOICES, location_list
 from orders.models import OrderStatus

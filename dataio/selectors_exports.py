@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from core.exceptions import NotFound
 from dataio.models import ExportJob, ExportStatus
 from dataio.selectors import job_visible_filter
-from dataio.services.exports import MONEY_TYPES, PRICES_PERM
+from dataio.exports import MONEY_TYPES, PRICES_PERM
 
 RUNNING = (ExportStatus.PENDING, ExportStatus.IN_PROGRESS)
 

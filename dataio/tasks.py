@@ -4,7 +4,7 @@ import logging
 from celery import shared_task
 
 from dataio.models import ExportJob
-from dataio.services.exports import export_job_run, export_jobs_recover, exports_expire
+from dataio.exports import export_job_run, export_jobs_recover, exports_expire
 from dataio.services.imports import import_job_run, import_jobs_recover
 
 logger = logging.getLogger(__name__)

@@ -19,11 +19,7 @@ from django_htmx.http import HttpResponseStopPolling
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
 from core.shortcuts import get_or_404
-from dataio.forms_exports import ExportFilterForm, ExportForm
-from dataio.models import ExportJob, ExportType
-from dataio.selectors_exports import RUNNING, export_job_get, export_job_list, export_job_progress
-from dataio.services.exports import (
-    CONTENT_TYPES,
+from dataio.exports import (
     export_download_name,
     export_file_open,
     export_job_create,
@@ -32,6 +28,10 @@ from dataio.services.exports import (
     export_type_allowed,
     export_types_for,
 )
+from dataio.forms_exports import ExportFilterForm, ExportForm
+from dataio.models import ExportJob, ExportType
+from dataio.selectors_exports import RUNNING, export_job_get, export_job_list, export_job_progress
+from dataio.writers import CONTENT_TYPES
 
 VIEW_PERM = "dataio.view_exportjob"
 EXPORT_PERM = "dataio.export_data"

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from dataio.models import ExportJob, ExportStatus
-from dataio.services.exports import export_job_run
+from dataio.exports import export_job_run
 from tests import factories
 
 pytestmark = pytest.mark.django_db

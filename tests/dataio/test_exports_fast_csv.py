@@ -1,4 +1,4 @@
-"""The products CSV made by PostgreSQL (dataio.services.exports._products_csv_blocks) is
+"""The products CSV made by PostgreSQL (dataio.exports.fast_csv._products_csv_blocks) is
 byte for byte the file the Python writer makes, on a catalogue of awkward cells."""
 import io
 from decimal import Decimal
@@ -7,9 +7,8 @@ import pytest
 from django.db import connection
 from django.db.models import JSONField, Value
 
+from dataio.exports import export_file_open, export_job_run, export_write, fast_csv, sources
 from dataio.models import ExportJob, ExportStatus
-from dataio.services import exports
-from dataio.services.exports import export_file_open, export_job_run, export_write
 from tests import factories
 
 pytestmark = [
@@ -88,16 +87,16 @@ def catalogue():
 def _write(filters: dict, *, in_database: bool, monkeypatch) -> tuple[bytes, int, list]:
     """The products CSV for `filters`, by the database or by the Python writer."""
     used = []
-    real = exports._products_csv_blocks
+    real = fast_csv._products_csv_blocks
 
     def spy(qs):
         used.append(True)
         return real(qs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(exports, "_products_csv_blocks", spy)
+        patch.setattr(sources, "_products_csv_blocks", spy)
         if not in_database:
-            patch.setattr(exports, "_csv_in_database", lambda alias: False)
+            patch.setattr(sources, "_csv_in_database", lambda alias: False)
         out = io.BytesIO()
         progress = []
         rows = export_write(type="products", format="csv", filters=filters, file=out,
@@ -128,7 +127,8 @@ FILTERS = [
 @pytest.mark.parametrize("chunk_size", [5000, 4])
 def test_products_csv_from_the_database_is_the_python_writers_file(catalogue, filters, chunk_size,
                                                                     monkeypatch):
-    monkeypatch.setattr(exports, "CHUNK_SIZE", chunk_size)  # several chunks: quick and careful ones
+    monkeypatch.setattr("dataio.exports.rows.CHUNK_SIZE", chunk_size)  # several chunks: quick and careful ones
+    monkeypatch.setattr("dataio.exports.fast_csv.CHUNK_SIZE", chunk_size)
     filters = {name: catalogue[value].pk if name == "category" else value for name, value in filters.items()}
 
     expected, expected_rows, _ = _write(filters, in_database=False, monkeypatch=monkeypatch)
@@ -158,7 +158,8 @@ def test_products_csv_from_the_database_covers_the_awkward_cases(catalogue, monk
 
 
 def test_export_job_run_products_csv_counts_rows_as_the_python_path(catalogue, monkeypatch):
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 5)
+    monkeypatch.setattr("dataio.exports.rows.CHUNK_SIZE", 5)
+    monkeypatch.setattr("dataio.exports.fast_csv.CHUNK_SIZE", 5)
     job = export_job_run(job=ExportJob.objects.create(type="products", format="csv", filters={}))
     with export_file_open(job=job) as file:
         content = file.read()
@@ -179,4 +180,4 @@ def test_products_csv_with_no_rows_is_the_header_only(catalogue, monkeypatch):
 def test_python_whitespace_is_what_str_strip_strips():
     everything = "".join(char for char in map(chr, range(0x110000)) if char.isspace())
 
-    assert exports.PYTHON_WHITESPACE == everything
+    assert fast_csv.PYTHON_WHITESPACE == everything

@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from dataio.columns import IMPORT_COLUMNS, value_format
+from dataio.columns import value_format
+from dataio.exports import export_write
 from dataio.models import ImportChange, ImportStatus
 from dataio.services.imports import import_job_undo
 from inventory.models import Product, Variant
@@ -88,15 +89,9 @@ def test_products_round_trip_export_then_upsert_reports_no_changes(shirts, djang
     factories.VariantFactory(product=product, sku="T-1", price=None, attributes={"size": "S"})
     factories.VariantFactory(product=product, sku="T-2", price=Decimal("12.50"), cost=Decimal("3.10"), barcode="")
     factories.VariantFactory(product__category=None, sku="X-1", attributes={}, active=False)
-    try:
-        from dataio.services.exports import export_write
-
-        buffer = io.BytesIO()
-        export_write(type="products", format="csv", filters={}, file=buffer)
-        data = buffer.getvalue()
-    except ImportError:  # pragma: no cover - written by hand when the export is missing
-        columns = IMPORT_COLUMNS["products"]
-        data = csv_bytes(",".join(c.name for c in columns))
+    buffer = io.BytesIO()
+    export_write(type="products", format="csv", filters={}, file=buffer)
+    data = buffer.getvalue()
     job = run(django_capture_on_commit_callbacks, data, type="products")
     assert job.status == ImportStatus.COMPLETED, errors(job)
     assert job.counts == {"create": 0, "update": 0, "unchanged": 3, "error": 0, "skipped": 0}

@@ -3,7 +3,7 @@ the CSV export neutralised because it starts like a formula (= + - @)."""
 import pytest
 
 from dataio.models import ExportStatus, ImportStatus
-from dataio.services.exports import export_file_open, export_job_create
+from dataio.exports import export_file_open, export_job_create
 from inventory.models import Product, Variant
 from suppliers.models import Supplier
 from tests import factories

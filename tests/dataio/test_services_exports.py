@@ -13,18 +13,19 @@ from django.utils import timezone
 
 from core.csv import cell_neutralise
 from core.exceptions import Conflict, NotFound, ValidationFailed
+from dataio import exports
 from dataio.columns import IMPORT_COLUMNS, value_parse
-from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
-from dataio.readers import table_read
-from dataio.services import exports
-from dataio.services.exports import (
+from dataio.exports import (
     ExportExpired,
     export_file_open,
     export_job_create,
     export_job_run,
     export_template,
     exports_expire,
+    write,
 )
+from dataio.models import ExportJob, ExportStatus, ExportType, FileFormat, ImportType
+from dataio.readers import table_read
 from dataio.tasks import exports_expire_task
 from inventory.services import stock_adjust
 from orders.services import OrderLineRequest, sales_order_create
@@ -480,15 +481,16 @@ def small_catalogue(default_location):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the read-ahead thread is used on PostgreSQL only")
 @pytest.mark.parametrize("format", FileFormat.values)
 def test_export_job_run_reads_ahead_in_a_thread_outside_a_transaction(small_catalogue, media, format, monkeypatch):
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 1)  # one row a chunk: the thread hands over several
+    monkeypatch.setattr("dataio.exports.rows.CHUNK_SIZE", 1)  # one row a chunk: the thread hands over several
+    monkeypatch.setattr("dataio.exports.fast_csv.CHUNK_SIZE", 1)
     threads = []
-    real = exports._read_ahead
+    real = write._read_ahead
 
     def spy(chunks):
         threads.append(True)
         return real(chunks)
 
-    monkeypatch.setattr(exports, "_read_ahead", spy)
+    monkeypatch.setattr(write, "_read_ahead", spy)
 
     job = _run("products", format)
 
@@ -528,8 +530,8 @@ def test_export_job_run_writer_failure_stops_the_reading_thread(small_catalogue,
         next(iter(kwargs["chunks"]))
         raise OSError("disk full")
 
-    monkeypatch.setitem(exports.WRITERS, "csv", refuse)
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 1)
+    monkeypatch.setitem(write.WRITERS, "csv", refuse)
+    monkeypatch.setattr("dataio.exports.rows.CHUNK_SIZE", 1)
 
     job = _run("movements", "csv")
 
