@@ -4,7 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from api import suppliers as supplier_views
 from api import imports as import_views
-from api import alerts, views
+from api import alerts, cart, checkout, docs, movements, orders, reservations, stock
 from api import backups as backup_views
 from api import exports as export_views
 from api import purchasing as purchase_order_views
@@ -12,23 +12,23 @@ from api import purchasing as purchase_order_views
 app_name = "api"
 
 urlpatterns = [
-    path("stock/", views.stock_list_view, name="stock_list"),
+    path("stock/", stock.stock_list_view, name="stock_list"),
     # The operations come before stock/<sku>/ so that they are not taken for SKUs.
-    path("stock/adjust/", views.stock_adjust_view, name="stock_adjust"),
-    path("stock/count/", views.stock_count_view, name="stock_count"),
-    path("stock/transfer/", views.stock_transfer_view, name="stock_transfer"),
+    path("stock/adjust/", stock.stock_adjust_view, name="stock_adjust"),
+    path("stock/count/", stock.stock_count_view, name="stock_count"),
+    path("stock/transfer/", stock.stock_transfer_view, name="stock_transfer"),
     path("stock/low/", alerts.stock_low_list_view, name="stock_low"),
-    path("stock/<str:sku>/", views.stock_detail_view, name="stock_detail"),
-    path("movements/", views.movement_list_view, name="movement_list"),
-    path("cart/validate/", views.cart_validate_view, name="cart_validate"),
-    path("reservations/", views.reservation_list_view, name="reservation_list"),
-    path("reservations/<int:pk>/", views.reservation_detail_view, name="reservation_detail"),
-    path("reservations/<int:pk>/commit/", views.reservation_commit_view, name="reservation_commit"),
-    path("reservations/<int:pk>/release/", views.reservation_release_view, name="reservation_release"),
-    path("checkout/", views.checkout_view, name="checkout"),
-    path("orders/", views.order_list_view, name="order_list"),
-    path("orders/<str:number>/", views.order_detail_view, name="order_detail"),
-    path("orders/<str:number>/transition/", views.order_transition_view, name="order_transition"),
+    path("stock/<str:sku>/", stock.stock_detail_view, name="stock_detail"),
+    path("movements/", movements.movement_list_view, name="movement_list"),
+    path("cart/validate/", cart.cart_validate_view, name="cart_validate"),
+    path("reservations/", reservations.reservation_list_view, name="reservation_list"),
+    path("reservations/<int:pk>/", reservations.reservation_detail_view, name="reservation_detail"),
+    path("reservations/<int:pk>/commit/", reservations.reservation_commit_view, name="reservation_commit"),
+    path("reservations/<int:pk>/release/", reservations.reservation_release_view, name="reservation_release"),
+    path("checkout/", checkout.checkout_view, name="checkout"),
+    path("orders/", orders.order_list_view, name="order_list"),
+    path("orders/<str:number>/", orders.order_detail_view, name="order_detail"),
+    path("orders/<str:number>/transition/", orders.order_transition_view, name="order_transition"),
     path("suppliers/", supplier_views.supplier_list_view, name="supplier_list"),
     path("suppliers/<int:supplier_id>/", supplier_views.supplier_detail_view, name="supplier_detail"),
     path("suppliers/<int:supplier_id>/items/", supplier_views.supplier_item_list_view, name="supplier_item_list"),
@@ -58,5 +58,5 @@ urlpatterns = [
     path("backups/<int:backup_id>/restore/", backup_views.backup_restore_view, name="backup_restore"),
     path("restores/<int:run_id>/", backup_views.restore_detail_view, name="restore_detail"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
-    path("docs/", views.api_docs_view, name="docs"),
+    path("docs/", docs.api_docs_view, name="docs"),
 ]

@@ -1,4 +1,5 @@
 """Reads for pages and the API."""
+from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import (
@@ -114,6 +115,26 @@ def stock_level_list(
     elif status == "in":
         qs = qs.filter(available_qty__gt=F("low_stock_threshold"))
     return qs.order_by(*SORTS.get(sort, SORTS["sku"]))
+
+
+def stock_available_for_cart(*, lines: Iterable[tuple[Variant, Location]]) -> dict[tuple[int, int], int]:
+    """Units available (on_hand - reserved, never below 0) for each (variant, location) of a cart,
+    keyed by (variant id, location id); 0 where the variant has no level at the location.
+
+    One query for the whole cart, whatever its size. The location is not judged here: a
+    caller that refuses inactive locations does so before asking.
+    """
+    pairs = {(variant.pk, location.pk) for variant, location in lines}
+    available = dict.fromkeys(pairs, 0)
+    if not pairs:
+        return available
+    wanted = Q()
+    for variant_id, location_id in sorted(pairs):
+        wanted |= Q(variant_id=variant_id, location_id=location_id)
+    levels = StockLevel.objects.filter(wanted).order_by().values_list("variant_id", "location_id", "on_hand", "reserved")
+    for variant_id, location_id, on_hand, reserved in levels:
+        available[(variant_id, location_id)] = max(on_hand - reserved, 0)
+    return available
 
 
 def stock_summary() -> dict:

@@ -8,6 +8,7 @@ from orders.services.orders import (
     sales_order_return_receive,
     sales_order_transition,
 )
+from orders.services.reservations import reservation_commit_standalone, reservation_release_standalone
 from orders.services.stripe_events import EventResult, stripe_event_handle, stripe_event_record_failure, stripe_event_verify
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "EventResult",
     "OrderLineRequest",
     "checkout_create",
+    "reservation_commit_standalone",
+    "reservation_release_standalone",
     "sales_order_allowed_transitions",
     "sales_order_create",
     "sales_order_refund_lines",

@@ -1,5 +1,8 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from inventory.models import StockLevel
 from tests import factories
 from tests.api.helpers import ledger_snapshot
 
@@ -177,3 +180,27 @@ def test_cart_validate_view_inactive_location_gets_400(staff_api, stocked, other
 
     assert response.status_code == 400
     assert response.json()["lines"][0]["location"] == ["Location store is inactive."]
+
+
+def test_cart_validate_view_reads_stock_levels_in_one_query(staff_api, stocked, other_location):
+    a, b, c = stocked(10), stocked(3), stocked(0)
+    a_store = stocked(6, location=other_location, variant=a.variant)
+    unstocked = factories.VariantFactory()  # no level anywhere
+    table = StockLevel._meta.db_table
+
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_api.post(URL, {"lines": [
+            {"sku": a.variant.sku, "quantity": 4},
+            {"sku": b.variant.sku, "quantity": 5},
+            {"sku": c.variant.sku, "quantity": 1},
+            {"sku": a.variant.sku, "quantity": 2, "location": "store"},
+            {"sku": unstocked.sku, "quantity": 1},
+            {"sku": "NO-SUCH-SKU", "quantity": 1},
+        ]}, format="json")
+
+    assert response.status_code == 200
+    assert [line["available"] for line in response.json()["lines"]] == [10, 3, 0, a_store.available, 0, None]
+    assert [line["status"] for line in response.json()["lines"]] == [
+        "ok", "insufficient", "out_of_stock", "ok", "out_of_stock", "unknown_sku",
+    ]
+    assert len([query for query in queries.captured_queries if f'"{table}"' in query["sql"]]) == 1

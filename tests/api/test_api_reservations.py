@@ -360,8 +360,8 @@ def test_reservation_release_view_committed_gets_409(manager_api, stocked):
     assert level_of(level.variant).on_hand == 7
 
 
-@pytest.mark.parametrize("action", ["commit", "release"])
-def test_reservation_commit_and_release_views_refuse_an_orders_reservation(manager_api, stocked, action):
+@pytest.mark.parametrize(("action", "instead"), [("commit", "ship"), ("release", "cancel")])
+def test_reservation_commit_and_release_views_refuse_an_orders_reservation(manager_api, stocked, action, instead):
     level = stocked(10)
     order = manager_api.post("/api/v1/orders/", {"lines": [{"sku": level.variant.sku, "quantity": 2}]}, format="json").json()
     confirmed = manager_api.post(f"/api/v1/orders/{order['number']}/transition/", {"to": "CONFIRMED"}, format="json")
@@ -371,7 +371,9 @@ def test_reservation_commit_and_release_views_refuse_an_orders_reservation(manag
     response = manager_api.post(f"{detail_url(reservation_id)}{action}/")
 
     assert response.status_code == 409
-    assert order["number"] in response.json()["detail"]
+    assert response.json() == {
+        "detail": f"Reservation {reservation_id} belongs to order {order['number']}: {instead} it through the order instead.",
+    }
     assert ledger_snapshot() == before
     assert Reservation.objects.get(pk=reservation_id).status == ReservationStatus.ACTIVE
 
