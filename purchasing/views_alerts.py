@@ -62,7 +62,7 @@ def alert_list_view(request):
         "can_edit": request.user.has_perm("inventory.change_threshold"),
         "can_reorder": request.user.has_perm("purchasing.add_purchaseorder"),
     }
-    return render_page_or_fragment(request, "inventory/alert_list.html", "alert-rows", context)
+    return render_page_or_fragment(request, "purchasing/alert_list.html", "alert-rows", context)
 
 
 @permission_required("inventory.view_stocklevel", raise_exception=True)
@@ -70,7 +70,7 @@ def alert_list_view(request):
 def alert_row_view(request, pk: int):
     """One alert row as displayed (the inline edit's Cancel)."""
     level = get_or_404(stock_alert_get, pk=pk)
-    return render(request, "inventory/partials/_alert_row.html", _row_context(request, level))
+    return render(request, "purchasing/partials/_alert_row.html", _row_context(request, level))
 
 
 @permission_required("inventory.change_threshold", raise_exception=True)
@@ -93,7 +93,7 @@ def level_settings_view(request, pk: int):
                 form_error_add(form, exc)
             else:
                 if request.htmx:
-                    return render(request, "inventory/partials/_alert_row.html",
+                    return render(request, "purchasing/partials/_alert_row.html",
                                   _row_context(request, get_or_404(stock_alert_get, pk=pk)))
                 messages.success(
                     request,
@@ -108,8 +108,8 @@ def level_settings_view(request, pk: int):
         })
     context = {**_row_context(request, level), "form": form}
     if request.htmx:
-        return render(request, "inventory/partials/_alert_edit_row.html", context)
-    return render(request, "inventory/level_settings.html", context)
+        return render(request, "purchasing/partials/_alert_edit_row.html", context)
+    return render(request, "purchasing/level_settings.html", context)
 
 
 # --- quick reorder --------------------------------------------------------
@@ -145,7 +145,7 @@ def _reorder_page(request, *, levels: list, orders: list, unassigned_ids: set[in
         "suppliers": list(reorder_supplier_choices()) if unassigned else [],
         "errors": errors,
     }
-    return render(request, "inventory/alert_reorder.html", context, status=status)
+    return render(request, "purchasing/alert_reorder.html", context, status=status)
 
 
 @permission_required("purchasing.add_purchaseorder", raise_exception=True)
@@ -241,7 +241,7 @@ def _rule_answer(request, variant: Variant, form=None, *, status: int = 200):
         context.update(variant_changes_context(request, variant), changes_oob=True)
         response = render(request, "inventory/partials/_reorder_rule.html", context, status=status)
     else:
-        response = render(request, "inventory/reorder_rule.html", context, status=status)
+        response = render(request, "purchasing/reorder_rule.html", context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
