@@ -299,7 +299,7 @@ def _bulk_run(request, rows: list[BulkRowForm], *, apply: bool):
             filled[item["line"] - 1].problem = item["message"]
         for item in exc.details.get("preview", []):
             filled[item["line"] - 1].result = item
-        return _bulk_page(request, rows, form_error=exc.message, previewed=not apply, status=400)
+        return _bulk_page(request, rows, form_error=exc.message, previewed=not apply, status=exc.status_code)
     if apply:
         noun = "line" if len(results) == 1 else "lines"
         messages.success(request, f"{len(results)} {noun} applied.")

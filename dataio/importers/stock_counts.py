@@ -2,7 +2,7 @@
 row's type) per SKU and location, written through the ledger (`stock_count_bulk`), each
 movement linked to the import job. A count is recorded even when it matches (a movement
 of 0), as a count made by hand is."""
-from core.exceptions import ValidationFailed
+from core.exceptions import ApplicationError
 from dataio.importers.base import CREATE, UPDATE, Importer, RowErrors, RowPlan, preview_values
 from dataio.importers.sql import changes_insert, select_in
 from dataio.models import ImportChange
@@ -109,7 +109,7 @@ class StockCountsImporter(Importer):
             return
         try:
             results = stock_count_bulk(lines=[plan.data for plan in plans], user=self.user, import_job_id=self.job_id)
-        except ValidationFailed as exc:
+        except ApplicationError as exc:  # a bad line (ValidationFailed) or a short one (InsufficientStock)
             raise RowErrors([(problem["line"], problem.get("column", ""), problem["message"])
                              for problem in exc.details.get("lines", [])] or
                             [(plans[0].row, "", exc.message)]) from exc

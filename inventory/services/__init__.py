@@ -1,4 +1,4 @@
-from inventory.services.ledger import LedgerMismatch, ledger_verify
+from inventory.ledger import LedgerMismatch, ledger_verify
 from inventory.services.levels import stock_level_settings_update
 from inventory.services.reservations import (
     ReservationLineRequest,
@@ -12,12 +12,14 @@ from inventory.services.reservations import (
 )
 from inventory.services.stock import (
     ReceiveLine,
+    ReturnLine,
     StockChange,
     StockTransfer,
     stock_adjust,
     stock_count,
     stock_level_ensure,
     stock_receive,
+    stock_return,
     stock_transfer,
 )
 
@@ -26,6 +28,7 @@ __all__ = [
     "ReceiveLine",
     "ReservationLineRequest",
     "ReservationResult",
+    "ReturnLine",
     "StockChange",
     "StockTransfer",
     "ledger_verify",
@@ -40,5 +43,6 @@ __all__ = [
     "stock_level_ensure",
     "stock_level_settings_update",
     "stock_receive",
+    "stock_return",
     "stock_transfer",
 ]

@@ -1,23 +1,24 @@
-"""Many stock counts (or signed changes) at once, e.g. from an imported count sheet.
+"""Many stock counts (or signed changes) at once, e.g. from an imported count sheet, and
+the reversal of movements an import made.
 
-Like every stock change this goes through the ledger: the levels are locked in
-primary-key order (inventory.locks), each line moves its level with `_apply` and writes
-one movement (COUNT for a counted quantity, the line's type for a change), all lines in
-one transaction or none. Every bad line is reported in one ValidationFailed whose
-details list them: {"lines": [{"line": n, "sku": ..., "column": ..., "message": ...}]}.
+Like every stock change these post entries to the ledger (inventory.ledger): levels locked
+in primary-key order, one movement per line (COUNT for a counted quantity, the line's type
+for a change), all lines in one transaction or none. Every bad line is reported in one
+ValidationFailed whose details list them: {"lines": [{"line": n, "sku": ..., "column": ...,
+"message": ...}]}; lines that would go below zero or below what is reserved are an
+InsufficientStock listing each short line.
 """
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
 
-from core.exceptions import ValidationFailed
-from inventory.locks import stock_levels_lock
+from core.exceptions import InsufficientStock, ValidationFailed
+from inventory.ledger import Entry, entry_at, entry_problem, ledger_post, stock_levels_lock
 from inventory.models import Location, MovementType, StockLevel, StockMovement
-from inventory.services.stock import DECREASING_TYPES, INCREASING_TYPES, _apply
 
 COUNT_CHANGE_TYPES = (MovementType.ADJUSTMENT, MovementType.DAMAGE, MovementType.RESTOCK, MovementType.RETURN)
-MAX_QUANTITY = 1_000_000_000
+COLUMNS = {"quantity": "change"}  # the ledger's field names as a count sheet's columns
 
 
 @dataclass(frozen=True)
@@ -46,119 +47,61 @@ class CountResult:
     movement: StockMovement
 
 
+def _entry(line: CountLine, *, location_code: str = "", location_active: bool | None = None,
+           import_job_id: int | None = None) -> Entry:
+    counted = line.counted is not None
+    return Entry(variant_id=line.variant_id, location_id=line.location_id, sku=line.sku,
+                 type=MovementType.COUNT if counted else line.type, counted=line.counted,
+                 delta=None if counted else line.change, reason=(line.reason or "").strip(), notes=line.notes,
+                 location_code=location_code, location_active=location_active, import_job_id=import_job_id,
+                 line=line.line)
+
+
 def count_line_problem(line: CountLine) -> tuple[str, str] | None:
     """(column, message) for what is wrong with a line on its own, or None."""
     if (line.counted is None) == (line.change is None):
         return "counted", "Give either a counted quantity or a change, not both and not neither."
-    if line.counted is not None:
-        if isinstance(line.counted, bool) or not isinstance(line.counted, int):
-            return "counted", "Must be a whole number."
-        if not 0 <= line.counted <= MAX_QUANTITY:
-            return "counted", f"Must be between 0 and {MAX_QUANTITY:,}."
-    else:
-        if isinstance(line.change, bool) or not isinstance(line.change, int):
-            return "change", "Must be a whole number."
-        if line.change == 0:
-            return "change", "Must not be zero."
-        if abs(line.change) > MAX_QUANTITY:
-            return "change", f"Must be between -{MAX_QUANTITY:,} and {MAX_QUANTITY:,}."
-        if line.type not in COUNT_CHANGE_TYPES:
-            return "type", f"Must be one of {', '.join(COUNT_CHANGE_TYPES)}."
-        if line.type in DECREASING_TYPES and line.change > 0:
-            return "change", f"A {line.type} lowers stock: the change must be negative."
-        if line.type in INCREASING_TYPES and line.change < 0:
-            return "change", f"A {line.type} raises stock: the change must be positive."
-    reason = (line.reason or "").strip()
-    if not reason:
-        return "reason", "A reason is required."
-    if len(reason) > 200:
-        return "reason", "At most 200 characters."
-    return None
+    if line.change is not None and line.type not in COUNT_CHANGE_TYPES:
+        return "type", f"Must be one of {', '.join(COUNT_CHANGE_TYPES)}."
+    problem = entry_problem(_entry(line), noun="change")
+    if problem is None:
+        return None
+    field, message = problem
+    return COLUMNS.get(field, field), message
 
 
 def stock_count_bulk(*, lines: list[CountLine], user=None, import_job_id: int | None = None) -> list[CountResult]:
-    """Apply every line through the ledger in one transaction, or none (ValidationFailed)."""
+    """Post every line to the ledger in one transaction, or none."""
     problems = []
     for line in lines:
-        problem = count_line_problem(line)
-        if problem is not None:
+        if (problem := count_line_problem(line)) is not None:
             problems.append({"line": line.line, "sku": line.sku, "column": problem[0], "message": problem[1]})
-    inactive = set(Location.objects.filter(pk__in={line.location_id for line in lines}, active=False)
-                   .values_list("pk", flat=True))
+    locations = {pk: (code, active) for pk, code, active in
+                 Location.objects.filter(pk__in={line.location_id for line in lines}).values_list("pk", "code", "active")}
     for line in lines:
-        if line.location_id in inactive:
+        if not locations.get(line.location_id, ("", False))[1]:
             problems.append({"line": line.line, "sku": line.sku, "column": "location", "message": "The location is inactive."})
     if problems:
-        _refuse(problems)
+        count = len({problem["line"] for problem in problems})
+        raise ValidationFailed(
+            f"{count} line{'s have' if count > 1 else ' has'} a problem; nothing was changed.",
+            details={"lines": sorted(problems, key=lambda problem: problem["line"])},
+        )
     if not lines:
         return []
-
-    with transaction.atomic():
-        keys = sorted({(line.variant_id, line.location_id) for line in lines})
-        ids = _level_ids(keys)
-        missing = [key for key in keys if key not in ids]
-        if missing:
-            StockLevel.objects.bulk_create([StockLevel(variant_id=v, location_id=loc) for v, loc in missing],
-                                           ignore_conflicts=True, batch_size=1000)
-            ids = _level_ids(keys)
-        levels = stock_levels_lock(ids=ids.values())
-        plans = []
-        for line in lines:
-            level = levels[ids[(line.variant_id, line.location_id)]]
-            before = level.on_hand if not plans else None  # recomputed below for repeated levels
-            plans.append((line, level, before))
-        # Check every line against the levels as they will be when it is applied.
-        on_hand = {pk: level.on_hand for pk, level in levels.items()}
-        deltas = []
-        for line, level, _before in plans:
-            current = on_hand[level.pk]
-            if line.counted is not None:
-                after, column = line.counted, "counted"
-            else:
-                after, column = current + line.change, "change"
-            if after < 0:
-                problems.append({"line": line.line, "sku": line.sku, "column": column,
-                                 "message": f"Would take stock below zero ({current} on hand)."})
-            elif after < level.reserved:
-                problems.append({"line": line.line, "sku": line.sku, "column": column,
-                                 "message": f"{level.reserved} units are reserved for open orders; the stock cannot go "
-                                            f"below that (it would be {after})."})
-            on_hand[level.pk] = after
-            deltas.append(after - current)
-        if problems:
-            _refuse(problems)
-        results = []
-        for (line, level, _before), delta in zip(plans, deltas):
-            before = level.on_hand
-            movement = _apply(
-                level, delta=delta, type=MovementType.COUNT if line.counted is not None else line.type,
-                reason=line.reason.strip(), notes=line.notes, user=user, idempotency_key=None,
-                import_job_id=import_job_id,
-            )
-            results.append(CountResult(line=line.line, level_id=level.pk, before=before, after=level.on_hand,
-                                       movement=movement))
-        return results
-
-
-def _level_ids(keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
-    variant_ids = sorted({variant_id for variant_id, _ in keys})
-    wanted = set(keys)
-    ids = {}
-    for start in range(0, len(variant_ids), 5000):
-        for pk, variant_id, location_id in StockLevel.objects.filter(
-            variant_id__in=variant_ids[start:start + 5000]
-        ).values_list("pk", "variant_id", "location_id"):
-            if (variant_id, location_id) in wanted:
-                ids[(variant_id, location_id)] = pk
-    return ids
-
-
-def _refuse(problems: list[dict]) -> None:
-    count = len({problem["line"] for problem in problems})
-    raise ValidationFailed(
-        f"{count} line{'s have' if count > 1 else ' has'} a problem; nothing was changed.",
-        details={"lines": sorted(problems, key=lambda problem: problem["line"])},
-    )
+    entries = [_entry(line, location_code=locations[line.location_id][0], location_active=True,
+                      import_job_id=import_job_id) for line in lines]
+    try:
+        posting = ledger_post(entries, user=user, noun="change", errors="lines")
+    except InsufficientStock as exc:
+        for shortfall in exc.details["lines"]:
+            shortfall["column"] = "counted" if "counted" in shortfall else "change"
+        raise
+    return [
+        CountResult(line=line.line, level_id=movement.level_id, before=movement.quantity_before,
+                    after=movement.quantity_after, movement=movement)
+        for line, movement in zip(lines, posting.movements)
+    ]
 
 
 @dataclass(frozen=True)
@@ -176,8 +119,9 @@ def stock_movements_reverse(*, movements: list[StockMovement], reason: str, user
     """Take back what the movements did, each with one compensating ADJUSTMENT, unless its
     level has moved since or the units are now reserved (then it is left alone).
 
-    Levels are locked in primary-key order first; run it inside the caller's transaction to
-    make the reversal part of a larger undo. Results come in the order given.
+    The levels are locked (primary-key order) while deciding, and the compensations are
+    posted under the same locks; run it inside the caller's transaction to make the reversal
+    part of a larger undo. Results come in the order given.
     """
     with transaction.atomic():
         level_ids = {movement.level_id for movement in movements}
@@ -186,18 +130,23 @@ def stock_movements_reverse(*, movements: list[StockMovement], reason: str, user
             StockMovement.objects.filter(level_id__in=level_ids).order_by().values("level_id")
             .annotate(last=Max("id")).values_list("level_id", "last")
         )
-        results = []
+        results, entries, reversed_ids = [], [], set()
         for movement in movements:
             level = levels[movement.level_id]
-            if latest.get(movement.level_id, movement.pk) > movement.pk:
+            if latest.get(movement.level_id, movement.pk) > movement.pk or movement.level_id in reversed_ids:
                 results.append(Reversal(movement=movement, level=level, reversed=False, why="moved"))
                 continue
             if movement.delta and level.on_hand - movement.delta < level.reserved:
                 results.append(Reversal(movement=movement, level=level, reversed=False, why="reserved"))
                 continue
             if movement.delta:
-                compensation = _apply(level, delta=-movement.delta, type=MovementType.ADJUSTMENT, reason=reason,
-                                      notes="", user=user, idempotency_key=None, import_job_id=import_job_id)
-                latest[movement.level_id] = compensation.pk
+                entries.append(Entry(variant_id=level.variant_id, location_id=level.location_id,
+                                     type=MovementType.ADJUSTMENT, delta=-movement.delta, reason=reason,
+                                     location_active=True, import_job_id=import_job_id))
+                reversed_ids.add(movement.level_id)
             results.append(Reversal(movement=movement, level=level, reversed=True))
+        if entries:
+            posting = ledger_post(entries, user=user, errors="lines")
+            for level in posting.levels.values():
+                levels[level.pk].on_hand, levels[level.pk].reserved = level.on_hand, level.reserved
     return results

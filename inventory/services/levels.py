@@ -5,7 +5,7 @@ from django.db import transaction
 
 from core.audit import audit_changes, audit_record
 from core.exceptions import NotFound, ValidationFailed
-from inventory.locks import stock_levels_lock
+from inventory.ledger import level_settings_write, stock_levels_lock
 from inventory.models import StockLevel
 
 MAX_LEVEL_SETTING = 1_000_000
@@ -51,9 +51,7 @@ def stock_level_settings_update(*, level: StockLevel, low_stock_threshold: int, 
             after={"low_stock_threshold": threshold, "reorder_quantity": quantity},
         )
         if changes:
-            locked.low_stock_threshold = threshold
-            locked.reorder_quantity = quantity
-            locked.save(update_fields=["low_stock_threshold", "reorder_quantity", "updated_at"])
+            level_settings_write(locked, low_stock_threshold=threshold, reorder_quantity=quantity)
             audit_record(user=user, action="stock_level.update", obj=locked, changes=changes,
                          object_repr=f"{level.variant.sku} at {level.location.code}")
     return locked

@@ -5,7 +5,8 @@ A reservation raises `reserved` on each of its lines' levels; committing it lowe
 it lowers `reserved` again.
 
 Lock order, everywhere: the reservation rows first (by pk), then the stock levels (by
-pk, inventory.locks). The expiry sweep skips reservations another transaction holds, so
+pk, inventory.ledger). Held units move through the ledger's holds_raise/holds_lower, a sale
+is posted to the ledger. The expiry sweep skips reservations another transaction holds, so
 it never waits on them; everything else waits. One global order means no deadlocks.
 """
 import functools
@@ -14,11 +15,20 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import IllegalTransition, InsufficientStock, StockMismatch, ValidationFailed
-from inventory.locks import stock_level_lock_one, stock_levels_lock
+from inventory.ledger import (
+    Entry,
+    holds_lower,
+    holds_raise,
+    idempotency_key_clean,
+    ledger_post,
+    stock_level_ensure,
+    stock_level_lock_one,
+    stock_levels_lock,
+    whole_number,
+)
 from inventory.models import (
     Location,
     MovementType,
@@ -29,7 +39,6 @@ from inventory.models import (
     Variant,
 )
 from inventory.selectors import location_default
-from inventory.services.stock import _apply, _check_key, _require_int, stock_level_ensure
 
 EXPIRY_BATCH_SIZE = 200
 
@@ -60,7 +69,7 @@ def _clean_lines(lines: list[ReservationLineRequest]) -> list[tuple[Variant, Loc
     default = None
     merged: dict[tuple[int, int], list] = {}
     for index, line in enumerate(lines, start=1):
-        quantity = _require_int(line.quantity, field="quantity")
+        quantity = whole_number(line.quantity, field="quantity")
         if quantity <= 0:
             raise ValidationFailed(f"Line {index} ({line.variant.sku}): the quantity must be positive.", field="lines")
         location = line.location
@@ -92,8 +101,7 @@ def _insufficient(shortfalls: list[dict], *, doing: str = "reserve") -> Insuffic
 
 def _close(reservation: Reservation, *, status: str, lines: list[ReservationLine], now) -> None:
     """Give the reservation's held units back. The caller holds the reservation's and levels' locks."""
-    for line in lines:
-        StockLevel.objects.filter(pk=line.level_id).update(reserved=F("reserved") - line.quantity, updated_at=now)
+    holds_lower([(line.level_id, line.quantity) for line in lines], now=now)
     reservation.status = status
     reservation.closed_at = now
     reservation.save(update_fields=["status", "closed_at", "updated_at"])
@@ -108,8 +116,8 @@ def _lines_by_reservation(reservation_ids: list[int]) -> dict[int, list[Reservat
 
 # --- create ---------------------------------------------------------------
 #
-# reservation_create's statements are sent as plain SQL built once per backend, like
-# inventory.services.stock._apply: on a busy SKU every creator queues on one row lock,
+# reservation_create's statements are sent as plain SQL built once per backend, like the
+# ledger's writes (inventory.ledger.write): on a busy SKU every creator queues on one row lock,
 # and the ORM's statement building (several times the cost of the statements) is what
 # limits throughput (bench/reservations.py reserve_hot). The statements and their order
 # are those the ORM sent: look up each level (creating a missing one), find overdue
@@ -146,8 +154,6 @@ def _create_sql(vendor: str) -> dict[str, str]:
                        f'VALUES ({", ".join(["%s"] * len(_RESERVATION_FIELDS))}) RETURNING {quote("id")}',
         "lines": f'INSERT INTO {line} ({", ".join(quote(f.column) for f in _LINE_FIELDS)}) VALUES {{rows}}',
         "line_placeholders": line_placeholders,
-        "reserve": f'UPDATE {level} SET "reserved" = ({level}."reserved" + %s), "updated_at" = %s '
-                   f'WHERE {level}."id" = %s',
     }
 
 
@@ -220,8 +226,8 @@ def _lock_levels(wanted: list[tuple[Variant, Location, int]], *, now):
 
 
 def _reservation_insert(reservation: Reservation, lines: list[ReservationLine], *, now) -> None:
-    """INSERT the reservation and its lines, and raise `reserved` on each line's level
-    (`updated_at` = now). The caller holds the levels' locks."""
+    """INSERT the reservation and its lines, and raise `reserved` on each line's level through
+    the ledger (`updated_at` = now). The caller holds the levels' locks."""
     statements = _create_sql(connection.vendor)
     reservation.created_at = reservation.updated_at = timezone.now()
     values = [field.get_db_prep_save(getattr(reservation, field.attname), connection) for field in _RESERVATION_FIELDS]
@@ -235,9 +241,7 @@ def _reservation_insert(reservation: Reservation, lines: list[ReservationLine], 
             line.reservation_id = reservation.pk
             rows.extend(field.get_db_prep_save(getattr(line, field.attname), connection) for field in _LINE_FIELDS)
         cursor.execute(statements["lines"].format(rows=", ".join([statements["line_placeholders"]] * len(lines))), rows)
-        updated_at = _datetime_param(now)
-        for line in lines:
-            cursor.execute(statements["reserve"], [line.quantity, updated_at, line.level_id])
+    holds_raise([(line.level_id, line.quantity) for line in lines], now=now)
 
 
 def _replay_reservation(key: str, *, reference: str, wanted: list[tuple[Variant, Location, int]]) -> ReservationResult | None:
@@ -277,7 +281,7 @@ def reservation_create(
         ttl = reservation_ttl_default() if ttl is None else ttl
         if ttl <= timedelta(0):
             raise ValidationFailed("The time to live must be positive.", field="ttl_seconds")
-    key = _check_key(idempotency_key)
+    key = idempotency_key_clean(idempotency_key)
     wanted = _clean_lines(lines)
 
     if key is not None and (replay := _replay_reservation(key, reference=reference, wanted=wanted)) is not None:
@@ -353,29 +357,15 @@ def reservation_commit(*, reservation: Reservation, user=None, reacquire: bool =
                 "only an active reservation can be committed."
             )
         lines = list(reservation.lines.select_related("variant", "location"))
-        locked = stock_levels_lock(ids=[line.level_id for line in lines])
-        if not held:
-            shortfalls = [
-                _shortfall(variant=line.variant, location=line.location, requested=line.quantity,
-                           available=locked[line.level_id].available)
-                for line in lines if line.quantity > locked[line.level_id].available
-            ]
-            if shortfalls:
-                raise _insufficient(shortfalls, doing="sell after the hold lapsed")
-        for line in lines:
-            _apply(
-                locked[line.level_id],
-                delta=-line.quantity,
-                reserved_delta=-line.quantity if held else 0,
-                type=MovementType.SALE,
-                reason=f"Sale {reservation.reference}",
-                notes="",
-                user=user,
-                idempotency_key=None,
-                reference=reservation.reference[:100],
-                sales_order_id=reservation.sales_order_id,
-                reservation_id=reservation.pk,
-            )
+        entries = [
+            Entry(variant_id=line.variant_id, location_id=line.location_id, sku=line.variant.sku,
+                  location_code=line.location.code, location_active=True, type=MovementType.SALE,
+                  delta=-line.quantity, reserved_delta=-line.quantity if held else 0,
+                  reason=f"Sale {reservation.reference}"[:200], reference=reservation.reference[:100],
+                  sales_order_id=reservation.sales_order_id, reservation_id=reservation.pk)
+            for line in lines
+        ]
+        ledger_post(entries, user=user, errors="lines")
         reservation.status = ReservationStatus.COMMITTED
         reservation.closed_at = timezone.now()
         reservation.save(update_fields=["status", "closed_at", "updated_at"])

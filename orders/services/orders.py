@@ -21,18 +21,16 @@ from django.utils import timezone
 from core.exceptions import IllegalTransition, ValidationFailed
 from core.queue import enqueue_on_commit
 from core.sequences import sequence_next
-from inventory.locks import stock_levels_lock
 from inventory.models import Location, MovementType, Reservation, ReservationStatus, Variant
-from inventory.selectors import location_default
 from inventory.services import (
     ReservationLineRequest,
+    ReturnLine,
     reservation_commit,
     reservation_create,
     reservation_hold,
     reservation_release,
-    stock_level_ensure,
+    stock_return,
 )
-from inventory.services.stock import _apply
 from orders.models import OrderEvent, OrderSource, OrderStatus, SalesOrder, SalesOrderLine
 
 logger = logging.getLogger(__name__)
@@ -235,19 +233,12 @@ def order_restock(order: SalesOrder, *, quantities: dict[int, int], type: str, r
             wanted[line_id] = quantity
     if not wanted:
         return 0
-    default = None
-    levels = {}
-    for line_id in sorted(wanted):
-        line = lines[line_id]
-        location = line.location
-        if location is None:
-            default = default or location_default()
-            location = default
-        levels[line_id] = stock_level_ensure(variant=line.variant, location=location)
-    locked = stock_levels_lock(ids=[level.pk for level in levels.values()])
+    stock_return(
+        lines=[ReturnLine(variant=lines[line_id].variant, location=lines[line_id].location, quantity=quantity)
+               for line_id, quantity in wanted.items()],
+        type=type, reason=reason, user=user, reference=order.number, sales_order=order,
+    )
     for line_id, quantity in wanted.items():
-        _apply(locked[levels[line_id].pk], delta=quantity, type=type, reason=reason, notes="", user=user,
-               idempotency_key=None, reference=order.number, sales_order_id=order.pk)
         SalesOrderLine.objects.filter(pk=line_id).update(restocked_quantity=F("restocked_quantity") + quantity)
     return sum(wanted.values())
 

@@ -74,7 +74,7 @@ def test_bulk_update_view_preview_htmx_returns_the_form_fragment(staff_client, s
     body = response.content.decode()
     assert response.status_code == 200
     assert body.strip().startswith('<form method="post"') and "<html" not in body
-    assert "would go below zero" in body and "10 → -10" in body
+    assert "20 requested, 10 available" in body and "10 → -10" in body
 
 
 def test_bulk_update_view_apply_changes_every_line(staff_client, stocked, staff_user):
@@ -115,9 +115,8 @@ def test_bulk_update_view_apply_is_all_or_nothing_naming_the_line(staff_client, 
     ], "apply")
 
     body = response.content.decode()
-    assert response.status_code == 400
-    assert "1 line has a problem: nothing was changed." in body
-    assert "Not enough stock at main: 1 on hand" in body
+    assert response.status_code == 409  # a shortfall is a conflict with the stock, as everywhere
+    assert f"Not enough stock of {b.variant.sku} at main: 2 requested, 1 available. Nothing was changed." in body
     assert (_on_hand(a), _on_hand(b)) == (10, 1)
     assert StockMovement.objects.count() == count
 

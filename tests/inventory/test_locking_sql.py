@@ -173,7 +173,7 @@ def test_stock_transfer_to_a_new_level_locks_it_with_the_source(stocked, other_l
 
 def test_stock_levels_lock_orders_any_ids_ascending(stocked, other_location):
     """The lock helper itself: whatever order the caller passes, the statement asks in pk order."""
-    from inventory.locks import stock_levels_for_update
+    from inventory.ledger.locks import stock_levels_for_update
 
     levels = [stocked(1), stocked(1), stocked(1, location=other_location)]
     ids = [levels[2].pk, levels[0].pk, levels[1].pk, levels[0].pk]

@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.exceptions import ValidationFailed
+from core.exceptions import InsufficientStock, ValidationFailed
 from inventory.models import StockLevel, StockMovement
 from inventory.services.bulk import MAX_BULK_LINES, BulkLine, stock_adjust_bulk
 from tests import factories
@@ -50,14 +50,13 @@ def test_stock_adjust_bulk_is_all_or_nothing(stocked):
     a, b = stocked(10), stocked(2)
     count = StockMovement.objects.count()
 
-    with pytest.raises(ValidationFailed) as caught:
+    # A shortfall is an InsufficientStock (409) naming each short line, as for one adjustment.
+    with pytest.raises(InsufficientStock) as caught:
         stock_adjust_bulk(lines=[_line(a, -3), _line(b, -5), _line(a, 1)])
 
-    assert caught.value.details["lines"] == [
-        {"line": 2, "sku": b.variant.sku,
-         "message": "Not enough stock at main: 2 on hand, a change of -5 would go below zero."},
-    ]
-    assert "nothing was changed" in caught.value.message
+    (shortfall,) = caught.value.details["lines"]
+    assert (shortfall["line"], shortfall["sku"], shortfall["requested"], shortfall["available"]) == (2, b.variant.sku, 5, 2)
+    assert shortfall["message"] == f"Not enough stock of {b.variant.sku} at main: 5 requested, 2 available."
     assert (_on_hand(a), _on_hand(b)) == (10, 2)
     assert StockMovement.objects.count() == count
 
@@ -88,11 +87,11 @@ def test_stock_adjust_bulk_lists_every_bad_line(stocked):
 def test_stock_adjust_bulk_counts_lines_on_one_level_in_order(stocked):
     level = stocked(5)
 
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(InsufficientStock) as caught:
         stock_adjust_bulk(lines=[_line(level, -4), _line(level, -4)])
 
     (problem,) = caught.value.details["lines"]
-    assert problem["line"] == 2 and "1 on hand" in problem["message"]
+    assert problem["line"] == 2 and problem["on_hand"] == 1 and "4 requested, 1 available" in problem["message"]
     assert _on_hand(level) == 5
 
 
@@ -103,7 +102,7 @@ def test_stock_adjust_bulk_refuses_going_below_reserved(stocked):
     reservation_create(reference="hold", lines=[ReservationLineRequest(variant=level.variant, quantity=6)],
                        expires=False)
 
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(InsufficientStock) as caught:
         stock_adjust_bulk(lines=[_line(level, -5)])
 
     (problem,) = caught.value.details["lines"]
@@ -160,7 +159,7 @@ def test_stock_adjust_bulk_dry_run_writes_nothing(stocked, variant, default_loca
 def test_stock_adjust_bulk_dry_run_reports_problems_with_the_preview(stocked):
     level = stocked(3)
 
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(InsufficientStock) as caught:
         stock_adjust_bulk(lines=[_line(level, 2), _line(level, -9)], dry_run=True)
 
     assert [item["line"] for item in caught.value.details["lines"]] == [2]

@@ -1,6 +1,6 @@
 import pytest
 
-from core.exceptions import ValidationFailed
+from core.exceptions import InsufficientStock, ValidationFailed
 from inventory.models import MovementType, StockLevel, StockMovement
 from inventory.services import ledger_verify, reservation_create
 from inventory.services.counts import CountLine, stock_count_bulk
@@ -44,7 +44,8 @@ def test_stock_count_bulk_is_all_or_nothing_and_lists_every_bad_line(stocked):
         ])
     lines = caught.value.details["lines"]
     assert [(line["line"], line["column"]) for line in lines] == [(4, "counted")]  # checked before any stock
-    with pytest.raises(ValidationFailed) as caught:
+    # Shortfalls are found under the locks: every short line, as an InsufficientStock (409).
+    with pytest.raises(InsufficientStock) as caught:
         stock_count_bulk(lines=[_line(first, 1, counted=1), _line(second, 2, counted=3), _line(first, 3, change=-100)])
     assert [(line["line"], line["column"]) for line in caught.value.details["lines"]] == [(2, "counted"), (3, "change")]
     first.refresh_from_db()
@@ -55,11 +56,15 @@ def test_stock_count_bulk_below_reserved_is_refused(stocked):
     level = stocked(5)
     reservation_create(reference="cart", lines=[ReservationLineRequest(variant=level.variant, quantity=4,
                                                                           location=level.location)])
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(InsufficientStock) as caught:
         stock_count_bulk(lines=[_line(level, 7, counted=3)])
-    assert caught.value.details["lines"] == [{"line": 7, "sku": level.variant.sku, "column": "counted",
-                                              "message": "4 units are reserved for open orders; the stock cannot go "
-                                                         "below that (it would be 3)."}]
+    (shortfall,) = caught.value.details["lines"]
+    assert shortfall == {
+        "line": 7, "sku": level.variant.sku, "location": "main", "column": "counted", "counted": 3,
+        "requested": 2, "available": 1, "on_hand": 5, "reserved": 4,
+        "message": f"{level.variant.sku} at main has 4 units reserved for open orders; a count of 3 is below that. "
+                   "Release reservations first.",
+    }
     level.refresh_from_db()
     assert level.on_hand == 5
 
