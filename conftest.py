@@ -1,6 +1,16 @@
 import pytest
 
-from tests import factories
+from tests import factories, ledger_guard
+
+
+@pytest.fixture(autouse=True)
+def _only_the_ledger_writes_stock():
+    """Every test: no code outside inventory.ledger wrote a stock level or movement (tests.ledger_guard)."""
+    ledger_guard.install()
+    ledger_guard.take_violations()
+    yield
+    violations = ledger_guard.take_violations()
+    assert not violations, "stock tables written outside inventory.ledger:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from demo.purchasing import purchasing_demo_seed
 from inventory.models import Category, Location, MovementType, Product, StockLevel, StockMovement, Variant
-from inventory.services.stock import stock_adjust, stock_count, stock_transfer
+from inventory.services import stock_adjust, stock_count, stock_level_settings_update, stock_transfer
 from orders.models import OrderSource, OrderStatus, SalesOrder
 from orders.services import (
     OrderLineRequest,
@@ -351,14 +351,14 @@ def _variant_fate(index: int, rng: random.Random) -> str:
 
 
 def _thresholds_seed(*, variant_ids: list[int], locations: dict[str, Location], rng: random.Random) -> None:
-    """Per-level thresholds and reorder quantities (not stock changes: a plain update)."""
-    levels = StockLevel.objects.filter(variant_id__in=variant_ids)
-    levels.filter(location=locations["store"]).update(low_stock_threshold=3)
-    main_ids = sorted(levels.filter(location=locations["main"]).values_list("pk", flat=True))
-    for level_id in rng.sample(main_ids, len(main_ids) // 8):
-        StockLevel.objects.filter(pk=level_id).update(
-            low_stock_threshold=rng.choice([5, 15, 20]), reorder_quantity=rng.choice([12, 24, 48])
-        )
+    """Per-level thresholds and reorder quantities, set like a user sets them (audited, not stock)."""
+    levels = StockLevel.objects.filter(variant_id__in=variant_ids).select_related("variant", "location").order_by("pk")
+    for level in levels.filter(location=locations["store"]):
+        stock_level_settings_update(level=level, low_stock_threshold=3, reorder_quantity=level.reorder_quantity)
+    main = list(levels.filter(location=locations["main"]))
+    for level in rng.sample(main, len(main) // 8):
+        stock_level_settings_update(level=level, low_stock_threshold=rng.choice([5, 15, 20]),
+                                    reorder_quantity=rng.choice([12, 24, 48]))
 
 
 # --- sales orders -----------------------------------------------------------
