@@ -4,7 +4,7 @@ import logging
 from celery import shared_task
 
 from backups.services.jobs import backup_drill_newest, backup_run, restore_run_execute
-from backups.services.retention import backups_retention_apply
+from backups.services.retention import backups_retention_run
 from backups.services.schedule import schedule_tick
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def backup_schedule_tick_task() -> list[int]:
 @shared_task(name="backups.tasks.backups_retention_task")
 def backups_retention_task() -> list[int]:
     """Remove the backups the retention rules no longer keep (beat, daily)."""
-    return backups_retention_apply().deleted
+    return backups_retention_run().deleted
 
 
 @shared_task(name="backups.tasks.backup_drill_task")

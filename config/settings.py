@@ -274,7 +274,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Drafts (never sends) purchase orders for variants at or below their min/max rule's min.
     "reorder-rules-apply": {
-        "task": "purchasing.tasks.reorder_rules_apply_task",
+        "task": "purchasing.tasks.reorder_rules_run_task",
         "schedule": crontab(hour=2, minute=0),
     },
     # Emails Managers the low-stock list, only when something is low.

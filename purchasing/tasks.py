@@ -3,19 +3,19 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
-from purchasing.services import low_stock_digest_send, reorder_rules_apply
+from purchasing.services import low_stock_digest_send, reorder_rules_run
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="purchasing.tasks.reorder_rules_apply_task")
-def reorder_rules_apply_task() -> int:
+@shared_task(name="purchasing.tasks.reorder_rules_run_task")
+def reorder_rules_run_task() -> int:
     """The nightly min/max run (beat). Drafts purchase orders, never sends them.
 
     Running it twice drafts nothing more: open purchase orders, drafts included, count
     as stock on its way. Returns how many drafts were created or extended.
     """
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
     if result.orders:
         logger.info("Reorder rules: %d drafts (%d new)", len(result.orders), len(result.created))
     if result.unassigned:

@@ -100,7 +100,7 @@ def _orphan_uploads_remove(*, now: datetime) -> int:
     return removed
 
 
-def backups_retention_apply(*, now: datetime | None = None) -> RetentionResult:
+def backups_retention_run(*, now: datetime | None = None) -> RetentionResult:
     """Apply the retention rules (see the module's docstring) and say what was removed."""
     now = now or timezone.now()
     result = RetentionResult()

@@ -18,7 +18,7 @@ from purchasing.services.reorder import (
     low_stock_reorder,
     on_order_quantities,
     purchase_order_draft_extend,
-    reorder_rules_apply,
+    reorder_rules_run,
     reorder_suggested_quantity,
 )
 from purchasing.services.rules import reorder_rule_delete, reorder_rule_set
@@ -43,6 +43,6 @@ __all__ = [
     "purchase_order_update",
     "reorder_rule_delete",
     "reorder_rule_set",
-    "reorder_rules_apply",
+    "reorder_rules_run",
     "reorder_suggested_quantity",
 ]

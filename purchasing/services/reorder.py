@@ -162,7 +162,7 @@ def on_order_quantities(variant_ids) -> dict[int, int]:
     return {row["variant_id"]: max(row["outstanding"] or 0, 0) for row in rows}
 
 
-def reorder_rules_apply(*, user=None) -> ReorderResult:
+def reorder_rules_run(*, user=None) -> ReorderResult:
     """The nightly min/max run: for every active rule whose variant's available stock at
     the rule's location (plus what is already on order) is at or below min, draft enough
     to reach max, rounded up to the preferred supplier's minimum order quantity.

@@ -1,4 +1,4 @@
-"""Min/max reorder rules: one per variant, applied by the nightly run (reorder_rules_apply).
+"""Min/max reorder rules: one per variant, applied by the nightly run (reorder_rules_run).
 
 Each change is written to the audit trail against the variant (a variant has at most one
 rule), so the variant's page keeps the history of a rule even after it is removed.

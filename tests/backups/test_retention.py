@@ -8,7 +8,7 @@ from django.core.files.storage import storages
 from django.utils import timezone
 
 from backups.models import Backup, BackupKind, BackupStatus, RestoreRun, RestoreStatus
-from backups.services.retention import backups_retention_apply
+from backups.services.retention import backups_retention_run
 from tests.backups import backup_dir  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +43,14 @@ def _file_exists(backup: Backup) -> bool:
     return storages["backups"].exists(backup.file_name)
 
 
-def test_backups_retention_apply_keeps_the_last_daily_and_weekly_and_removes_files(backup_dir, settings):
+def test_backups_retention_run_keeps_the_last_daily_and_weekly_and_removes_files(backup_dir, settings):
     settings.BACKUP_RETENTION_DAILY = 3
     settings.BACKUP_RETENTION_WEEKLY = 2
     settings.BACKUP_RETENTION_MAX_DAYS = 90
     dailies = [_daily(days) for days in range(6)]  # today and the 5 days before
     weeklies = [_weekly(weeks) for weeks in range(1, 5)]
 
-    result = backups_retention_apply(now=NOW)
+    result = backups_retention_run(now=NOW)
 
     kept = set(Backup.objects.values_list("pk", flat=True))
     assert kept == {b.pk for b in dailies[:3]} | {b.pk for b in weeklies[:2]}
@@ -62,7 +62,7 @@ def test_backups_retention_apply_keeps_the_last_daily_and_weekly_and_removes_fil
         f"backup-{b.pk}.srbk" for b in dailies[:3] + weeklies[:2])
 
 
-def test_backups_retention_apply_max_days_for_scheduled_and_auto_but_manual_is_kept(backup_dir, settings):
+def test_backups_retention_run_max_days_for_scheduled_and_auto_but_manual_is_kept(backup_dir, settings):
     settings.BACKUP_RETENTION_DAILY = 30
     settings.BACKUP_RETENTION_MAX_DAYS = 10
     newest = _backup(days_ago=0, kind=BackupKind.AUTO)
@@ -71,7 +71,7 @@ def test_backups_retention_apply_max_days_for_scheduled_and_auto_but_manual_is_k
     old_daily = _daily(12)
     old_manual = _backup(days_ago=400, kind=BackupKind.MANUAL)
 
-    backups_retention_apply(now=NOW)
+    backups_retention_run(now=NOW)
 
     kept = set(Backup.objects.values_list("pk", flat=True))
     assert kept == {newest.pk, young_auto.pk, old_manual.pk}
@@ -79,27 +79,27 @@ def test_backups_retention_apply_max_days_for_scheduled_and_auto_but_manual_is_k
     assert _file_exists(old_manual)
 
 
-def test_backups_retention_apply_never_removes_the_newest_completed_backup(backup_dir, settings):
+def test_backups_retention_run_never_removes_the_newest_completed_backup(backup_dir, settings):
     settings.BACKUP_RETENTION_DAILY = 0
     settings.BACKUP_RETENTION_MAX_DAYS = 1
     only = _daily(200)
     failed_later = _backup(days_ago=2, status=BackupStatus.FAILED, with_file=False)
 
-    result = backups_retention_apply(now=NOW)
+    result = backups_retention_run(now=NOW)
 
     assert list(Backup.objects.values_list("pk", flat=True)) == [only.pk]
     assert _file_exists(only)
     assert result.deleted == [failed_later.pk]
 
 
-def test_backups_retention_apply_cleans_failed_and_interrupted_backups(backup_dir):
+def test_backups_retention_run_cleans_failed_and_interrupted_backups(backup_dir):
     newest = _backup(days_ago=0, kind=BackupKind.MANUAL)
     failed_old = _backup(days_ago=1.5, status=BackupStatus.FAILED)
     failed_recent = _backup(days_ago=0.5, status=BackupStatus.FAILED, with_file=False)
     stuck = _backup(days_ago=2, status=BackupStatus.IN_PROGRESS, with_file=False)
     running = _backup(days_ago=0.1, status=BackupStatus.IN_PROGRESS, with_file=False)
 
-    result = backups_retention_apply(now=NOW)
+    result = backups_retention_run(now=NOW)
 
     assert set(Backup.objects.values_list("pk", flat=True)) == {newest.pk, failed_recent.pk, stuck.pk, running.pk}
     assert not _file_exists(failed_old)
@@ -110,7 +110,7 @@ def test_backups_retention_apply_cleans_failed_and_interrupted_backups(backup_di
     assert running.status == BackupStatus.IN_PROGRESS
 
 
-def test_backups_retention_apply_removes_old_restore_uploads(backup_dir):
+def test_backups_retention_run_removes_old_restore_uploads(backup_dir):
     storage = storages["backups"]
     old_name = storage.save("uploads/old.upload", ContentFile(b"x"))
     shared_name = storage.save("uploads/shared.upload", ContentFile(b"y"))
@@ -120,7 +120,7 @@ def test_backups_retention_apply_removes_old_restore_uploads(backup_dir):
                               finished_at=NOW - timedelta(days=2))
     RestoreRun.objects.create(upload_name=shared_name, status=RestoreStatus.PENDING)  # the real restore after it
 
-    result = backups_retention_apply(now=NOW)
+    result = backups_retention_run(now=NOW)
 
     assert result.uploads_removed == 1
     assert not storage.exists(old_name) and storage.exists(shared_name)
@@ -128,7 +128,7 @@ def test_backups_retention_apply_removes_old_restore_uploads(backup_dir):
     assert old.upload_name == ""
 
 
-def test_backups_retention_apply_removes_orphan_uploads_after_a_grace_period(backup_dir):
+def test_backups_retention_run_removes_orphan_uploads_after_a_grace_period(backup_dir):
     storage = storages["backups"]
     orphan = storage.save("uploads/orphan.upload", ContentFile(b"junk nobody refers to"))
     fresh = storage.save("uploads/fresh.upload", ContentFile(b"a restore is being recorded"))
@@ -138,23 +138,23 @@ def test_backups_retention_apply_removes_orphan_uploads_after_a_grace_period(bac
         stamp = (NOW - age).timestamp()
         os.utime(backup_dir / name, (stamp, stamp))
 
-    result = backups_retention_apply(now=NOW)
+    result = backups_retention_run(now=NOW)
 
     assert result.orphans_removed == 1
     assert not storage.exists(orphan)
     assert storage.exists(fresh) and storage.exists(used)
 
 
-def test_backups_retention_apply_without_an_uploads_folder(backup_dir):
-    assert backups_retention_apply(now=NOW).orphans_removed == 0
+def test_backups_retention_run_without_an_uploads_folder(backup_dir):
+    assert backups_retention_run(now=NOW).orphans_removed == 0
 
 
-def test_backups_retention_apply_fails_restores_whose_worker_died(backup_dir):
+def test_backups_retention_run_fails_restores_whose_worker_died(backup_dir):
     stuck = RestoreRun.objects.create(status=RestoreStatus.IN_PROGRESS)
     RestoreRun.objects.filter(pk=stuck.pk).update(created_at=NOW - timedelta(days=2))
     running = RestoreRun.objects.create(status=RestoreStatus.IN_PROGRESS)
 
-    backups_retention_apply(now=NOW)
+    backups_retention_run(now=NOW)
 
     stuck.refresh_from_db()
     running.refresh_from_db()

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from purchasing.models import PurchaseOrder, PurchaseOrderLine, ReorderRule
-from purchasing.services import reorder_rules_apply
+from purchasing.services import reorder_rules_run
 from tests import factories
 from tests.concurrency.helpers import CONCURRENCY_APPS, run_threads
 
@@ -16,7 +16,7 @@ pytestmark = [
 ]
 
 
-def test_reorder_rules_apply_four_runs_at_once_draft_the_shortfall_once(stocked, default_location):
+def test_reorder_rules_run_four_runs_at_once_draft_the_shortfall_once(stocked, default_location):
     level = stocked(3)
     factories.SupplierItemFactory(variant=level.variant, preferred=True, minimum_order_quantity=1)
     ReorderRule.objects.create(variant=level.variant, min_quantity=5, max_quantity=40)
@@ -25,7 +25,7 @@ def test_reorder_rules_apply_four_runs_at_once_draft_the_shortfall_once(stocked,
 
     def run(index: int) -> int:
         barrier.wait()
-        return len(reorder_rules_apply().orders)
+        return len(reorder_rules_run().orders)
 
     run_threads(threads, run).raise_errors()
 

@@ -77,7 +77,7 @@ def test_bulk_update_view_preview_htmx_returns_the_form_fragment(staff_client, s
     assert "20 requested, 10 available" in body and "10 → -10" in body
 
 
-def test_bulk_update_view_apply_changes_every_line(staff_client, stocked, staff_user):
+def test_bulk_update_view_applies_changes_every_line(staff_client, stocked, staff_user):
     a, b = stocked(10), stocked(3)
 
     response = _post(staff_client, [
@@ -95,7 +95,7 @@ def test_bulk_update_view_apply_changes_every_line(staff_client, stocked, staff_
     assert f"/inventory/history/?user={staff_user.pk}" in page
 
 
-def test_bulk_update_view_apply_htmx_redirects_the_page(staff_client, stocked):
+def test_bulk_update_view_applies_htmx_redirects_the_page(staff_client, stocked):
     level = stocked(10)
 
     response = _post(staff_client, [{"sku": level.variant.sku, "quantity": "2", "reason": "Found"}], "apply",
@@ -105,7 +105,7 @@ def test_bulk_update_view_apply_htmx_redirects_the_page(staff_client, stocked):
     assert _on_hand(level) == 12
 
 
-def test_bulk_update_view_apply_is_all_or_nothing_naming_the_line(staff_client, stocked):
+def test_bulk_update_view_applies_is_all_or_nothing_naming_the_line(staff_client, stocked):
     a, b = stocked(10), stocked(1)
     count = StockMovement.objects.count()
 

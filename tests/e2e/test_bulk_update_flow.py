@@ -6,7 +6,7 @@ from tests.e2e.helpers import log_in, staff_user_make, stock_make
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_bulk_update_flow_preview_fix_and_apply(page):
+def test_bulk_update_flow_preview_fix_and_save(page):
     from playwright.sync_api import expect
 
     staff_user_make()

@@ -320,7 +320,7 @@ def test_stock_adjust_same_key_twice_applies_once(stocked):
     assert level.on_hand == 7
 
 
-def test_stock_adjust_retry_is_answered_even_when_it_could_no_longer_apply(stocked):
+def test_stock_adjust_retry_is_answered_even_when_it_could_no_longer_be_made(stocked):
     level = stocked(1)
     kwargs = dict(variant=level.variant, location=level.location, quantity=-1, type="SALE", reason="Order 18",
                   idempotency_key="order-18")

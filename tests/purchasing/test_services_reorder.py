@@ -11,7 +11,7 @@ from purchasing.services import (
     purchase_order_draft_extend,
     purchase_order_receive,
     purchase_order_transition,
-    reorder_rules_apply,
+    reorder_rules_run,
     reorder_suggested_quantity,
 )
 from tests import factories
@@ -228,20 +228,20 @@ def test_on_order_quantities_an_over_received_line_does_not_cancel_another(stock
     assert on_order_quantities([variant.pk, filler.pk]) == {variant.pk: 8, filler.pk: 5}
 
 
-# --- reorder_rules_apply (the nightly min/max run) -----------------------------------
+# --- reorder_rules_run (the nightly min/max run) -----------------------------------
 
 def _rule(level, *, minimum, maximum, location=None, active=True):
     return ReorderRule.objects.create(variant=level.variant, min_quantity=minimum, max_quantity=maximum,
                                       location=location, active=active)
 
 
-def test_reorder_rules_apply_drafts_up_to_max_once_not_twice(stocked):
+def test_reorder_rules_run_drafts_up_to_max_once_not_twice(stocked):
     acme = factories.SupplierFactory()
     level = _low(stocked, acme, on_hand=3)
     _rule(level, minimum=5, maximum=20)
 
-    first = reorder_rules_apply()
-    second = reorder_rules_apply()
+    first = reorder_rules_run()
+    second = reorder_rules_run()
 
     assert len(first.created) == 1
     order = first.created[0]
@@ -252,19 +252,19 @@ def test_reorder_rules_apply_drafts_up_to_max_once_not_twice(stocked):
     assert _quantities(order) == {level.variant.sku: 17}
 
 
-def test_reorder_rules_apply_at_exactly_min_drafts_and_above_min_does_not(stocked):
+def test_reorder_rules_run_at_exactly_min_drafts_and_above_min_does_not(stocked):
     acme = factories.SupplierFactory()
     at_min = _low(stocked, acme, on_hand=5)
     above = _low(stocked, acme, on_hand=6)
     _rule(at_min, minimum=5, maximum=10)
     _rule(above, minimum=5, maximum=10)
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert _quantities(result.orders[0]) == {at_min.variant.sku: 5}
 
 
-def test_reorder_rules_apply_counts_open_purchase_orders_as_on_order(stocked):
+def test_reorder_rules_run_counts_open_purchase_orders_as_on_order(stocked):
     acme = factories.SupplierFactory()
     covered = _low(stocked, acme, on_hand=2)
     partly = _low(stocked, acme, on_hand=2)
@@ -273,24 +273,24 @@ def test_reorder_rules_apply_counts_open_purchase_orders_as_on_order(stocked):
     _rule(covered, minimum=5, maximum=20)  # 2 + 10 on order > 5: nothing to do
     _rule(partly, minimum=5, maximum=20)   # 2 + 1 on order: 17 missing
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert len(result.created) == 1
     assert _quantities(result.created[0]) == {partly.variant.sku: 17}
 
 
-def test_reorder_rules_apply_raises_to_the_suppliers_minimum_order(stocked):
+def test_reorder_rules_run_raises_to_the_suppliers_minimum_order(stocked):
     acme = factories.SupplierFactory()
     level = _low(stocked, acme, on_hand=4, moq=50)
     _rule(level, minimum=5, maximum=10)
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert _quantities(result.orders[0]) == {level.variant.sku: 50}
-    assert reorder_rules_apply().orders == []
+    assert reorder_rules_run().orders == []
 
 
-def test_reorder_rules_apply_adds_to_an_existing_draft_of_the_supplier(stocked):
+def test_reorder_rules_run_adds_to_an_existing_draft_of_the_supplier(stocked):
     acme = factories.SupplierFactory()
     level = _low(stocked, acme, on_hand=0)
     other = factories.SupplierItemFactory(supplier=acme).variant
@@ -298,15 +298,15 @@ def test_reorder_rules_apply_adds_to_an_existing_draft_of_the_supplier(stocked):
                                                         PurchaseLineRequest(variant=level.variant, quantity=4)])
     _rule(level, minimum=5, maximum=12)  # 0 + 4 on the draft: 8 more
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert [order.pk for order in result.orders] == [draft.pk]
     assert result.created == []
     assert _quantities(draft) == {other.sku: 2, level.variant.sku: 12}
-    assert reorder_rules_apply().orders == []
+    assert reorder_rules_run().orders == []
 
 
-def test_reorder_rules_apply_ignores_inactive_rules_and_inactive_variants(stocked):
+def test_reorder_rules_run_ignores_inactive_rules_and_inactive_variants(stocked):
     acme = factories.SupplierFactory()
     paused = _low(stocked, acme, on_hand=0)
     _rule(paused, minimum=5, maximum=10, active=False)
@@ -315,38 +315,38 @@ def test_reorder_rules_apply_ignores_inactive_rules_and_inactive_variants(stocke
     retired.variant.save(update_fields=["active"])
     _rule(retired, minimum=5, maximum=10)
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert result.orders == [] and result.unassigned == []
     assert PurchaseOrder.objects.count() == 0
 
 
-def test_reorder_rules_apply_uses_the_rules_location(stocked, other_location):
+def test_reorder_rules_run_uses_the_rules_location(stocked, other_location):
     acme = factories.SupplierFactory()
     main = _low(stocked, acme, on_hand=40)
     stocked(1, variant=main.variant, location=other_location)
     _rule(main, minimum=5, maximum=10, location=other_location)
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert _quantities(result.orders[0]) == {main.variant.sku: 9}
 
 
-def test_reorder_rules_apply_without_a_stock_level_counts_zero(default_location):
+def test_reorder_rules_run_without_a_stock_level_counts_zero(default_location):
     acme = factories.SupplierFactory()
     item = factories.SupplierItemFactory(supplier=acme, preferred=True)
     ReorderRule.objects.create(variant=item.variant, min_quantity=0, max_quantity=6)
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert _quantities(result.orders[0]) == {item.variant.sku: 6}
 
 
-def test_reorder_rules_apply_lists_variants_without_a_preferred_supplier(stocked):
+def test_reorder_rules_run_lists_variants_without_a_preferred_supplier(stocked):
     level = _low(stocked, None, on_hand=0)
     _rule(level, minimum=5, maximum=10)
 
-    result = reorder_rules_apply()
+    result = reorder_rules_run()
 
     assert result.orders == []
     assert result.unassigned == [level.variant]
