@@ -96,6 +96,7 @@
       }
     });
     input.addEventListener("change", showName);
+    showName(); // a file picked before this script ran (a slow page) is named too
   }
 
   function init() {

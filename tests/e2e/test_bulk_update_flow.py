@@ -27,7 +27,7 @@ def test_bulk_update_flow_preview_fix_and_save(page):
     second.get_by_label("Reason").fill("Lost")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator(".bulk-row").first.locator(".bulk-preview")).to_contain_text("7 → 5")
-    expect(page.locator(".bulk-row").nth(1).locator(".bulk-preview")).to_contain_text("below zero")
+    expect(page.locator(".bulk-row").nth(1).locator(".bulk-preview")).to_contain_text("40 requested, 30 available")
     page.locator(".bulk-row").nth(1).get_by_label("Change").fill("-4")
     page.get_by_role("button", name="Apply all").click()
     expect(page.locator("#messages")).to_contain_text("2 lines applied")
