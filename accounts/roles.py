@@ -41,6 +41,11 @@ MANAGER_PERMISSIONS = STAFF_PERMISSIONS + [
     "inventory.change_variant",
     "inventory.add_location",
     "inventory.change_location",
+    # Deleting is refused while anything refers to the record (it is archived instead).
+    "inventory.delete_category",
+    "inventory.delete_product",
+    "inventory.delete_variant",
+    "inventory.delete_location",
     "suppliers.add_supplier",
     "suppliers.change_supplier",
     "suppliers.delete_supplier",

@@ -97,7 +97,9 @@ class ImportJobSerializer(serializers.Serializer):
     warnings = serializers.ListField(child=StringField())
     errors = serializers.SerializerMethodField(help_text=f"The first {MAX_ERRORS_SHOWN:,} problems, by row.")
     error_count = serializers.SerializerMethodField()
-    preview = serializers.ListField(child=serializers.DictField(), help_text="The first rows as they will be stored.")
+    preview = serializers.ListField(child=serializers.DictField(), help_text=(
+        "The first rows as they will be stored: {row, action, values}; a row with problems also has `invalid`, "
+        "the columns whose value is shown as typed because it is not valid."))
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     error = StringField(allow_blank=True, help_text="Why the job failed as a whole.")

@@ -518,7 +518,7 @@ def purchase_order_transition_view(request, po_id: int):
         403: FORBIDDEN,
         404: UNKNOWN_ORDER,
         409: OpenApiResponse(OverReceiptSerializer, description=(
-            "More than ordered without `accept_over_receipt`, the order is not shipped yet or is closed, or the "
+            "More than ordered without `accept_over_receipt`, the order is not confirmed yet or is closed, or the "
             "idempotency key belongs to another order's receipt."
         )),
     },

@@ -377,6 +377,17 @@ class OrderLineSerializer(serializers.Serializer):
     )
     sold_quantity = serializers.IntegerField(help_text="Units taken out of stock (SALE).")
     restocked_quantity = serializers.IntegerField(help_text="Units put back (REFUND, RETURN).")
+    location = StringField(source="location.code", allow_null=True,
+                           help_text="The line's own location code; null: the order's ship-from location.")
+
+
+class OrderPaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = StringField(help_text="CASH, CARD, BANK_TRANSFER or OTHER.")
+    reference = StringField()
+    amount = DecimalTextField(max_digits=14, decimal_places=2)
+    recorded_at = serializers.DateTimeField(source="created_at")
+    recorded_by = StringField(source="recorded_by.username", allow_null=True)
 
 
 class OrderReservationSerializer(serializers.Serializer):
@@ -394,7 +405,7 @@ class OrderSerializer(serializers.Serializer):
     """A sales order. Money fields are left out unless the context says `show_prices`
     (the user holds inventory.view_prices)."""
 
-    PRICE_FIELDS = ("total", "amount_paid", "amount_refunded")
+    PRICE_FIELDS = ("total", "amount_paid", "amount_refunded", "amount_due", "payments")
 
     number = StringField()
     status = StringField(help_text="PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED, REFUNDED or NEEDS_ATTENTION.")
@@ -407,6 +418,11 @@ class OrderSerializer(serializers.Serializer):
     paid_at = serializers.DateTimeField(allow_null=True)
     amount_paid = DecimalTextField(max_digits=14, decimal_places=2, required=False)
     amount_refunded = DecimalTextField(max_digits=14, decimal_places=2, required=False)
+    amount_due = DecimalTextField(max_digits=14, decimal_places=2, required=False,
+                                  help_text="What is still to be paid: total − amount_paid, never below 0.")
+    payments = OrderPaymentSerializer(many=True, required=False, help_text="Payments recorded by hand, oldest first.")
+    ship_from = StringField(source="ship_from.code", allow_null=True,
+                            help_text="Code of the location the order ships from; null: the default location.")
     attention = StringField(help_text="Why staff must look at the order; empty when nothing is wrong.")
     created_at = serializers.DateTimeField()
     lines = OrderLineSerializer(many=True)

@@ -25,6 +25,7 @@ from api.serializers import (
     StockTransferResultSerializer,
     StockTransferSerializer,
 )
+from core.exceptions import Conflict
 from inventory.selectors import location_get, stock_level_list, variant_get
 from inventory.services import stock_adjust, stock_count, stock_transfer
 
@@ -188,7 +189,8 @@ def stock_count_view(request):
         401: UNAUTHENTICATED,
         403: FORBIDDEN,
         404: UNKNOWN_SKU,
-        409: OpenApiResponse(StockConflictSerializer, description="Not enough stock at the source."),
+        409: OpenApiResponse(StockConflictSerializer, description="Not enough stock at the source, or the source "
+                                                                  "and destination are the same location."),
     },
 )
 @api_view(["POST"])
@@ -201,6 +203,9 @@ def stock_transfer_view(request):
     variant = variant_get(sku=data["sku"])
     from_location = location_get(code=data["from_location"], field="from_location")
     to_location = location_get(code=data["to_location"], field="to_location")
+    if to_location.pk == from_location.pk:
+        # Well formed (no schema can say the two must differ), but the two fields clash: 409.
+        raise Conflict("Source and destination must be different locations.", field="to_location")
     transfer = stock_transfer(
         variant=variant,
         from_location=from_location,

@@ -3,8 +3,11 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from api import suppliers as supplier_views
+from api import categories as category_views
+from api import locations as location_views
+from api import products as product_views
 from api import imports as import_views
-from api import alerts, cart, checkout, docs, movements, orders, reservations, stock
+from api import alerts, cart, checkout, docs, movements, orders, reservations, root, stock
 from api import backups as backup_views
 from api import exports as export_views
 from api import purchasing as purchase_order_views
@@ -12,6 +15,7 @@ from api import purchasing as purchase_order_views
 app_name = "api"
 
 urlpatterns = [
+    path("", root.api_root_view, name="root"),
     path("stock/", stock.stock_list_view, name="stock_list"),
     # The operations come before stock/<sku>/ so that they are not taken for SKUs.
     path("stock/adjust/", stock.stock_adjust_view, name="stock_adjust"),
@@ -29,11 +33,22 @@ urlpatterns = [
     path("orders/", orders.order_list_view, name="order_list"),
     path("orders/<str:number>/", orders.order_detail_view, name="order_detail"),
     path("orders/<str:number>/transition/", orders.order_transition_view, name="order_transition"),
+    path("orders/<str:number>/payments/", orders.order_payment_view, name="order_payment"),
     path("suppliers/", supplier_views.supplier_list_view, name="supplier_list"),
     path("suppliers/<int:supplier_id>/", supplier_views.supplier_detail_view, name="supplier_detail"),
     path("suppliers/<int:supplier_id>/items/", supplier_views.supplier_item_list_view, name="supplier_item_list"),
     path("suppliers/<int:supplier_id>/items/<int:item_id>/", supplier_views.supplier_item_detail_view,
          name="supplier_item_detail"),
+    path("products/", product_views.product_list_view, name="product_list"),
+    path("products/<int:product_id>/", product_views.product_detail_view, name="product_detail"),
+    path("products/<int:product_id>/archive/", product_views.product_archive_view, name="product_archive"),
+    path("products/<int:product_id>/variants/", product_views.product_variants_view, name="product_variants"),
+    path("products/<int:product_id>/variants/<int:variant_id>/", product_views.product_variant_detail_view,
+         name="product_variant_detail"),
+    path("categories/", category_views.category_list_view, name="category_list"),
+    path("categories/<int:category_id>/", category_views.category_detail_view, name="category_detail"),
+    path("locations/", location_views.location_list_view, name="location_list"),
+    path("locations/<int:location_id>/", location_views.location_detail_view, name="location_detail"),
     path("purchase-orders/", purchase_order_views.purchase_order_list_view, name="purchase_order_list"),
     path("purchase-orders/<int:po_id>/", purchase_order_views.purchase_order_detail_view, name="purchase_order_detail"),
     path("purchase-orders/<int:po_id>/transition/", purchase_order_views.purchase_order_transition_view,

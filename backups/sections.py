@@ -60,6 +60,7 @@ MODEL_SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("orders.salesorderline", (BackupSection.ORDERS,)),
     ("orders.stripeevent", (BackupSection.ORDERS,)),
     ("orders.orderevent", (BackupSection.ORDERS,)),
+    ("orders.orderpayment", (BackupSection.ORDERS,)),
     ("inventory.stocklevel", (BackupSection.STOCK,)),
     ("inventory.reservation", (BackupSection.STOCK,)),
     ("inventory.reservationline", (BackupSection.STOCK,)),

@@ -6,7 +6,7 @@ Environment: BENCH_SECONDS (default 10) per timed run, BENCH_THREADS (default 1,
 """
 import sys
 
-BENCHES = ["ledger_hot", "ledger_spread", "inventory_list", "reserve_hot", "webhook_throughput", "export_products", "import_products", "backup_restore"]
+BENCHES = ["ledger_hot", "ledger_spread", "inventory_list", "products_list", "reserve_hot", "webhook_throughput", "export_products", "import_products", "backup_restore"]
 
 
 def main(argv: list[str]) -> int:
@@ -24,12 +24,13 @@ def main(argv: list[str]) -> int:
     database_ensure()
     django_setup()
 
-    from bench import backup_restore, exports, imports, inventory_list, ledger, reservations
+    from bench import backup_restore, exports, imports, inventory_list, ledger, products_list, reservations
 
     runners = {
         "ledger_hot": ledger.ledger_hot,
         "ledger_spread": ledger.ledger_spread,
         "inventory_list": inventory_list.inventory_list,
+        "products_list": products_list.products_list,
         "reserve_hot": reservations.reserve_hot,
         "webhook_throughput": reservations.webhook_throughput,
         "import_products": imports.import_products,

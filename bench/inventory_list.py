@@ -7,7 +7,7 @@ Planner statistics are refreshed (ANALYZE) before measuring.
 
 The page is requested through django.test.Client as a Manager when the view
 `inventory:stock_list` answers 200; otherwise the benchmark measures what the view will
-run: `stock_level_list(...)` paginated by 25 with page 1 fetched ("mode": "selector").
+run: `stock_list_rows(...)` paginated by 25 with page 1 fetched ("mode": "selector").
 A case whose p95 misses the target gets the EXPLAIN ANALYZE of its slow queries on stderr.
 """
 import random
@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 
 from bench.common import bench_category, bench_location, catalogue_ensure, in_threads, log, percentile
 from inventory.models import Category, StockLevel, Variant
-from inventory.selectors import stock_level_list
+from inventory.selectors import stock_list_rows
 from inventory.services import stock_adjust
 
 LIST_VARIANTS = 100_000
@@ -116,14 +116,14 @@ def _view_url(client: Client) -> str | None:
 
 
 def _selector_page(params: dict) -> list[StockLevel]:
-    qs = stock_level_list(
+    rows = stock_list_rows(
         search=params.get("q", ""),
         category_id=int(params["category"]) if params.get("category") else None,
         location_code=params.get("location", ""),
         status=params.get("status", ""),
         sort=params.get("sort", "sku"),
     )
-    return list(Paginator(qs, 25).get_page(params.get("page", 1)).object_list)
+    return list(Paginator(rows, 25).get_page(params.get("page", 1)).object_list)
 
 
 def _cases(root_category: Category) -> list[tuple[str, dict, bool]]:

@@ -2,6 +2,9 @@
 
 The embedded default (no DATABASE_URL, no REDIS_URL) runs on an SQLite file and a
 Celery broker kept in files under ``var/``, so a first run needs no servers.
+``make run`` writes its settings (DEBUG=1, a generated SECRET_KEY) to ``.env`` on its
+first start; they are read here, so manage.py, Celery and the server agree. A variable
+set in the environment always wins over the file.
 """
 import os
 from pathlib import Path
@@ -12,6 +15,37 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_file_load(path: Path) -> None:
+    """KEY=VALUE lines (blank lines, "# comments" and an "export " prefix allowed; a value
+    may be quoted) into the environment, for the names the environment does not set."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, IsADirectoryError):
+        return
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        name, sep, value = line.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier():
+            continue
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        os.environ.setdefault(name, value)
+
+
+# STOCKROOM_ENV_FILE names another file; empty reads none (the test settings do so).
+_env_file = os.environ.get("STOCKROOM_ENV_FILE")
+if _env_file is None:
+    env_file_load(BASE_DIR / ".env")
+elif _env_file:
+    env_file_load(Path(_env_file))
+
 VAR_DIR = Path(os.environ.get("STOCKROOM_VAR_DIR", BASE_DIR / "var"))
 
 
@@ -232,6 +266,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded product images, served to signed-in users by inventory.views_media.
+MEDIA_URL = "/media/"
 
 # --- Cache, Celery --------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -427,6 +463,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Largest CSV (or XLSX, JSON) file the bulk stock update takes, in MB.
 BULK_UPDATE_MAX_MB = env_int("BULK_UPDATE_MAX_MB", 2)
 
+# --- Product images -----------------------------------------------------------
+# One image at most this many MB and pixels (width × height: a decompression bomb is refused).
+IMAGE_MAX_MB = env_int("IMAGE_MAX_MB", 5)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+# All images of one product form together (a product image and one per variant).
+PRODUCT_UPLOAD_MAX_MB = env_int("PRODUCT_UPLOAD_MAX_MB", 60)
+
 # --- Backups ------------------------------------------------------------------
 # A key from `python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`;
 # when set, new backups are encrypted with it and restores need it.
@@ -443,6 +486,10 @@ UPLOAD_LIMITS = {
     "api:import_list": "IMPORT_MAX_MB",
     "dataio:bulk_update": "BULK_UPDATE_MAX_MB",
     "backups:restore_upload": "BACKUP_UPLOAD_MAX_MB",
+    "products:product_create": "PRODUCT_UPLOAD_MAX_MB",
+    "products:product_edit": "PRODUCT_UPLOAD_MAX_MB",
+    "products:variant_add": "PRODUCT_UPLOAD_MAX_MB",
+    "products:variant_edit": "PRODUCT_UPLOAD_MAX_MB",
 }
 # S3-compatible storage for backups (BACKUP_STORAGE_BACKEND=storages.backends.s3.S3Storage, with
 # django-storages[s3] installed): django-storages reads these settings; boto3 reads the credentials

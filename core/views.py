@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -20,6 +21,13 @@ def healthz_view(request):
         "broker": {"ok": broker_ok, "detail": broker_detail},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_not_required
+@require_GET
+def favicon_view(request):
+    """Browsers ask for /favicon.ico where a page names no icon (JSON, files): send them to it."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 # --- error pages: JSON under /api/, the site's pages elsewhere ---------------

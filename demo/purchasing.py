@@ -4,19 +4,20 @@ the catalogue and its stock history exist.
 
 Purchase orders go through the purchasing services only: created, submitted, confirmed,
 shipped, received (RESTOCK movements linked to the supplier and the order) or cancelled.
-Afterwards their dates are moved into the past with a plain update, so that a newcomer
-sees orders placed weeks ago, some delivered late: dates are not stock changes, like
-thresholds in demo.services. Suppliers, their items and the reorder rules are
-reference data, written in bulk.
+Each is a story on the demo's timeline (demo.timeline): placed weeks ago, some delivered
+late, every step stamped by the services with the demo clock's time, after the step before
+and never in the future. Suppliers, their items and the reorder rules are reference data,
+written in bulk.
 """
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+from demo.timeline import Story, Timeline, business_time, day_start, random_duration
 from inventory.models import Location, StockLevel, Variant
 from purchasing.models import PurchaseOrder, PurchaseOrderStatus, ReorderRule
 from purchasing.services import (
@@ -101,6 +102,7 @@ ORDER_PLAN = [
     (S.CANCELLED, 0, 34, 0),  # cancelled before it was confirmed
     (S.CANCELLED, 1, 25, 0),  # part delivered, the rest discontinued
 ]
+ON_ITS_WAY = (S.DRAFT, S.PENDING, S.CONFIRMED, S.SHIPPED, S.PARTIALLY_RECEIVED)
 TAX_RATE = Decimal("0.08")
 SHIPPING = [Decimal("0.00"), Decimal("12.50"), Decimal("18.00"), Decimal("25.00")]
 NOTES = {
@@ -170,26 +172,6 @@ def _quantity(item: SupplierItem, rng: random.Random) -> int:
     return moq * rng.randint(1, 4) if moq > 1 else rng.randint(4, 20)
 
 
-def _backdate(order: PurchaseOrder, *, placed: date, expected: date | None, received: date | None) -> None:
-    """Move the order's dates and timestamps into the past (not stock changes: a plain update)."""
-    tz = timezone.get_current_timezone()
-
-    def at(day: date, hour: int) -> datetime:
-        return datetime.combine(day, time(hour, 0), tzinfo=tz)
-
-    fields = {"order_date": placed, "created_at": at(placed, 9), "expected_date": expected,
-              "received_date": received}
-    if order.submitted_at:
-        fields["submitted_at"] = at(placed, 10)
-    if order.confirmed_at:
-        fields["confirmed_at"] = at(placed + timedelta(days=1), 11)
-    if order.shipped_at and expected is not None:
-        fields["shipped_at"] = at(max(placed + timedelta(days=2), expected - timedelta(days=3)), 15)
-    if order.cancelled_at:
-        fields["cancelled_at"] = at(placed + timedelta(days=3), 16)
-    PurchaseOrder.objects.filter(pk=order.pk).update(**fields)
-
-
 def _candidates(*, turn: list[int], preferred: dict[int, list[SupplierItem]], exclude: set[int]) -> list[SupplierItem]:
     """The first supplier in turn with something left to order: its preferred items not in `exclude`."""
     for supplier_id in turn:
@@ -199,81 +181,125 @@ def _candidates(*, turn: list[int], preferred: dict[int, list[SupplierItem]], ex
     return []
 
 
-def _orders_seed(*, items: list[SupplierItem], location: Location, rng: random.Random) -> int:
-    """Purchase orders in every status, through the services (receipts write RESTOCK movements)."""
-    today = timezone.localdate()
-    preferred: dict[int, list[SupplierItem]] = {}
-    for item in items:
-        if item.preferred:
-            preferred.setdefault(item.supplier_id, []).append(item)
-    supplier_ids = sorted(preferred)
-    if not supplier_ids:
-        return 0
-    low = set(StockLevel.objects.filter(location=location, variant_id__in=[i.variant_id for i in items],
-                                        on_hand__lte=5).values_list("variant_id", flat=True))
-    on_its_way = (S.DRAFT, S.PENDING, S.CONFIRMED, S.SHIPPED, S.PARTIALLY_RECEIVED)
-    # A variant is on one open order at most; closed orders may repeat anything.
-    on_order: set[int] = set()
-    open_left = sum(1 for plan in ORDER_PLAN if plan[0] in on_its_way)
-    created = 0
-    for index, (status, receipts, days_ago, late) in enumerate(ORDER_PLAN):
-        is_open = status in on_its_way
+class _PurchaseStories:
+    """The demo's purchase orders, each a story on the timeline: placed on its day, submitted,
+    confirmed, shipped, received (RESTOCK movements at the receipt's time) or cancelled, every
+    step after the one before. What an open order buys is chosen when it is placed, from what
+    runs low then."""
+
+    def __init__(self, *, items: list[SupplierItem], location: Location, rng: random.Random, timeline: Timeline,
+                 result: PurchasingSeedResult):
+        self.location = location
+        self.rng = rng
+        self.timeline = timeline
+        self.result = result
+        self.preferred: dict[int, list[SupplierItem]] = {}
+        for item in items:
+            if item.preferred:
+                self.preferred.setdefault(item.supplier_id, []).append(item)
+        self.supplier_ids = sorted(self.preferred)
+        # A variant is on one open order at most; closed orders may repeat anything.
+        self.on_order: set[int] = set()
+        self.open_left = sum(1 for plan in ORDER_PLAN if plan[0] in ON_ITS_WAY)
+
+    def _lines(self, index: int, status: str) -> list[tuple[SupplierItem, int]]:
+        rng = self.rng
+        is_open = status in ON_ITS_WAY
         # The suppliers take turns; one with nothing left to order passes to the next.
-        turn = supplier_ids[index % len(supplier_ids):] + supplier_ids[:index % len(supplier_ids)]
-        candidates = _candidates(turn=turn, preferred=preferred, exclude=on_order if is_open else set())
+        turn = self.supplier_ids[index % len(self.supplier_ids):] + self.supplier_ids[:index % len(self.supplier_ids)]
+        candidates = _candidates(turn=turn, preferred=self.preferred, exclude=self.on_order if is_open else set())
         count = rng.randint(2, 4)
         if is_open:
             # In a small catalogue, fewer lines each, so that every status gets an order.
-            free = len({item.variant_id for supplied in preferred.values() for item in supplied} - on_order)
-            count = max(1, min(count, free // max(open_left, 1)))
-            open_left -= 1
+            free = len({item.variant_id for supplied in self.preferred.values() for item in supplied} - self.on_order)
+            count = max(1, min(count, free // max(self.open_left, 1)))
+            self.open_left -= 1
             # What is on its way is what runs low.
+            low = set(StockLevel.objects.filter(location=self.location, on_hand__lte=5,
+                                                variant_id__in=[item.variant_id for item in candidates])
+                      .values_list("variant_id", flat=True))
             candidates.sort(key=lambda item: (item.variant_id not in low, item.variant_id))
             picked = candidates[:count]
-            on_order.update(item.variant_id for item in picked)
+            self.on_order.update(item.variant_id for item in picked)
         else:
             picked = rng.sample(candidates, min(len(candidates), count))
-        if not picked:
-            continue
-        quantities = [_quantity(item, rng) for item in picked]
-        subtotal = sum((item.unit_cost * quantity for item, quantity in zip(picked, quantities)), Decimal("0"))
-        placed = today - timedelta(days=days_ago)
-        lead = max(item.lead_time_days for item in picked)
+        return [(item, _quantity(item, rng)) for item in picked]
+
+    def story(self, index: int, status: str, receipts: int, late: int) -> Story:
+        rng, end = self.rng, self.timeline.end
+        today = timezone.localdate(end)
+        lines = self._lines(index, status)
+        if not lines:
+            return
+        placed = timezone.localdate()
+        subtotal = sum((item.unit_cost * quantity for item, quantity in lines), Decimal("0"))
+        lead = max(item.lead_time_days for item, _ in lines)
         expected = placed + timedelta(days=lead) if status != S.DRAFT else None
         if status == S.SHIPPED and index % 2 == 0:
             expected = today - timedelta(days=2)  # overdue
         order = purchase_order_create(
-            supplier=picked[0].supplier,
-            lines=[PurchaseLineRequest(variant=item.variant, quantity=quantity)
-                   for item, quantity in zip(picked, quantities)],
+            supplier=lines[0][0].supplier,
+            lines=[PurchaseLineRequest(variant=item.variant, quantity=quantity) for item, quantity in lines],
             expected_date=expected,
             tax=(subtotal * TAX_RATE).quantize(Decimal("0.01")) if rng.random() < 0.7 else Decimal("0"),
             shipping=rng.choice(SHIPPING),
             notes=NOTES[status],
         )
-        created += 1
+        self.result.orders += 1
         if status == S.DRAFT:
-            continue
-        steps = [S.PENDING, S.CONFIRMED, S.SHIPPED]
-        if status == S.CANCELLED and receipts == 0:
-            path = [S.PENDING, S.CANCELLED]
-        elif status in steps:
-            path = steps[:steps.index(status) + 1]
-        else:  # goods arrive once shipped
-            path = steps
-        for to in path:
-            order = purchase_order_transition(order=order, to=to)
-        if receipts or status in (S.RECEIVED, S.PARTIALLY_RECEIVED):
-            order = _receive(order, status=status, receipts=receipts, location=location, index=index)
-        received = None
-        if order.status == S.RECEIVED and expected is not None:
-            received = min(expected + timedelta(days=late), today - timedelta(days=1))
-            received = max(received, placed + timedelta(days=1))
-        _backdate(order, placed=placed, expected=expected, received=received)
-    return created
+            return
+        yield random_duration(rng, 0.5, 3)
+        order = purchase_order_transition(order=order, to=S.PENDING)
+        if status == S.PENDING:
+            return
+        if status == S.CANCELLED and receipts == 0:  # cancelled before it was confirmed
+            yield random_duration(rng, 2 * 24, 4 * 24)
+            purchase_order_transition(order=order, to=S.CANCELLED)
+            return
+        yield random_duration(rng, 12, 30)
+        order = purchase_order_transition(order=order, to=S.CONFIRMED)
+        if status == S.CONFIRMED:
+            return
+
+        # When the goods arrive: a RECEIVED order on its planned day (early, on time or
+        # late), always before today; the others a few days after shipping.
+        arrives = None
+        if status == S.RECEIVED:
+            day = min(expected + timedelta(days=late), today - timedelta(days=1))
+            day = max(day, placed + timedelta(days=3))
+            arrives = business_time(rng, day_start(day), day_start(day) + timedelta(hours=23))
+        first_arrival = arrives - random_duration(rng, 3 * 24, 6 * 24) if arrives and receipts == 2 else arrives
+        yield (first_arrival - random_duration(rng, 24, 3 * 24)) if first_arrival is not None else random_duration(rng, 24, 3 * 24)
+        order = purchase_order_transition(order=order, to=S.SHIPPED)
+        if status == S.SHIPPED:
+            return
+        yield first_arrival if first_arrival is not None else random_duration(rng, 24, 4 * 24)
+        order = _receive_first(order, status=status, receipts=receipts, location=self.location, index=index)
+        if status == S.RECEIVED and receipts == 2:
+            yield arrives
+            _receive_rest(order, location=self.location)
+        elif status == S.CANCELLED:
+            yield random_duration(rng, 2 * 24, 5 * 24)
+            purchase_order_transition(order=order, to=S.CANCELLED, note="The rest was discontinued by the supplier.")
 
 
-def _receive(order: PurchaseOrder, *, status: str, receipts: int, location: Location, index: int) -> PurchaseOrder:
+def _orders_seed(*, items: list[SupplierItem], location: Location, rng: random.Random, timeline: Timeline,
+                 result: PurchasingSeedResult) -> None:
+    """Purchase orders in every status, each a story placed `days_ago` before the end of
+    the timeline, through the services (receipts write RESTOCK movements)."""
+    stories = _PurchaseStories(items=items, location=location, rng=rng, timeline=timeline, result=result)
+    if not stories.supplier_ids:
+        return
+    end = timeline.end
+    for index, (status, receipts, days_ago, late) in enumerate(ORDER_PLAN):
+        day = timezone.localdate(end) - timedelta(days=days_ago)
+        latest = min(day_start(day) + timedelta(hours=23), end - timedelta(hours=1))
+        timeline.add(business_time(rng, day_start(day), latest), stories.story(index, status, receipts, late))
+
+
+def _receive_first(order: PurchaseOrder, *, status: str, receipts: int, location: Location,
+                   index: int) -> PurchaseOrder:
+    """The first delivery: everything for a RECEIVED order in one receipt, else part of it."""
     lines = list(order.lines.order_by("pk"))
     key = f"demo-{order.number}"
     if status == S.RECEIVED and receipts == 1:
@@ -284,25 +310,22 @@ def _receive(order: PurchaseOrder, *, status: str, receipts: int, location: Loca
                                       location=location) for n, line in enumerate(lines)],
             allow_over_receipt=extra, over_receipt_reason="Supplier added two spares" if extra else "",
         ).order
-    # A first delivery with part of every line (the first line in full when there are more)...
+    # Part of every line (the first line in full when there are more).
     full_first = len(lines) > 1
     first = [ReceiptLineRequest(line_id=line.pk, location=location,
                                 quantity=line.quantity_ordered if n == 0 and full_first
                                 else max(1, line.quantity_ordered // 2))
              for n, line in enumerate(lines)]
-    order = purchase_order_receive(order=order, idempotency_key=f"{key}-1", lines=first,
-                                   notes="Back-ordered lines to follow").order
-    if status == S.RECEIVED:
-        # ...and the rest a few days later.
-        order = purchase_order_receive(
-            order=order, idempotency_key=f"{key}-2",
-            lines=[ReceiptLineRequest(line_id=line.pk, quantity=line.quantity_outstanding, location=location)
-                   for line in order.lines.order_by("pk") if line.quantity_outstanding],
-        ).order
-    elif status == S.CANCELLED:
-        order = purchase_order_transition(order=order, to=S.CANCELLED,
-                                          note="The rest was discontinued by the supplier.")
-    return order
+    return purchase_order_receive(order=order, idempotency_key=f"{key}-1", lines=first,
+                                  notes="Back-ordered lines to follow").order
+
+
+def _receive_rest(order: PurchaseOrder, *, location: Location) -> PurchaseOrder:
+    return purchase_order_receive(
+        order=order, idempotency_key=f"demo-{order.number}-2",
+        lines=[ReceiptLineRequest(line_id=line.pk, quantity=line.quantity_outstanding, location=location)
+               for line in order.lines.order_by("pk") if line.quantity_outstanding],
+    ).order
 
 
 def _rules_seed(*, items: list[SupplierItem], rng: random.Random) -> int:
@@ -320,10 +343,11 @@ def _rules_seed(*, items: list[SupplierItem], rng: random.Random) -> int:
     return len(rules)
 
 
-def purchasing_demo_seed(*, variant_ids: list[int], locations: dict[str, Location],
-                         rng: random.Random) -> PurchasingSeedResult:
-    """Suppliers, supplier items, purchase orders in every status and reorder rules for the
-    demo variants. Does nothing when the demo suppliers are already there."""
+def purchasing_demo_seed(*, variant_ids: list[int], locations: dict[str, Location], rng: random.Random,
+                         timeline: Timeline) -> PurchasingSeedResult:
+    """Suppliers and supplier items now; purchase orders in every status and a few reorder
+    rules on the timeline (`orders` and `rules` of the result are counted as they are
+    written). Does nothing when the demo suppliers are already there."""
     result = PurchasingSeedResult()
     if Supplier.objects.filter(name__in=[s.name for s in SUPPLIERS]).exists():
         return result
@@ -334,10 +358,14 @@ def purchasing_demo_seed(*, variant_ids: list[int], locations: dict[str, Locatio
     with transaction.atomic():
         suppliers = _suppliers_seed()
         items = _items_seed(variants=variants, suppliers=suppliers, rng=rng)
-        variants_by_id = {variant.pk: variant for variant in variants}
-        for item in items:
-            item.variant = variants_by_id[item.variant_id]
-        result.orders = _orders_seed(items=items, location=main, rng=rng)
+    variants_by_id = {variant.pk: variant for variant in variants}
+    for item in items:
+        item.variant = variants_by_id[item.variant_id]
+    _orders_seed(items=items, location=main, rng=rng, timeline=timeline, result=result)
+
+    def rules() -> None:
         result.rules = _rules_seed(items=items, rng=rng)
+
+    timeline.once(timeline.end - timedelta(hours=2), rules)
     result.suppliers, result.items = len(suppliers), len(items)
     return result

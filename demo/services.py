@@ -8,16 +8,20 @@ quantities, which are not stock changes, are set with a plain update.
 Each section is its own function (locations, categories, catalogue, stock history,
 thresholds, sales orders) so later issues can add theirs (suppliers, ...) to `demo_seed`.
 
-Sales orders are taken through their life only with the order, reservation and Stripe
-event services (never by writing a status or a stock level): confirming reserves,
+Sales orders are taken through their life only with the order, payment, reservation and
+Stripe event services (never by writing a status or a stock level): confirming reserves,
 shipping sells (SALE), cancelling releases, refunds and returns restock (REFUND, RETURN),
 and Stripe's `checkout.session.completed` / `charge.refunded` events are applied with
 `stripe_event_handle`, as the webhook would.
+
+The shop has a past: 90 days of it. The services write with the demo clock's time
+(demo.timeline), and every variant's history, sales order and purchase order is a story
+whose steps are played in time order up to now, so each event follows its predecessor,
+none is in the future, and a movement has the time of the order step or receipt behind it.
 """
 import random
-import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -25,12 +29,24 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from demo.purchasing import purchasing_demo_seed
+from demo.timeline import (
+    CLOSING_HOUR,
+    OPENING_HOUR,
+    DemoClock,
+    Story,
+    Timeline,
+    business_time,
+    day_start,
+    demo_clock,
+    random_duration,
+)
 from inventory.models import Category, Location, MovementType, Product, StockLevel, StockMovement, Variant
 from inventory.services import stock_adjust, stock_count, stock_level_settings_update, stock_transfer
-from orders.models import OrderSource, OrderStatus, SalesOrder
+from orders.models import OrderSource, OrderStatus, PaymentMethod, SalesOrder
 from orders.services import (
     OrderLineRequest,
     sales_order_create,
+    sales_order_payment_record,
     sales_order_return_receive,
     sales_order_transition,
     stripe_event_handle,
@@ -267,78 +283,65 @@ def _product_create(planned: PlannedProduct, *, categories: dict[str, Category])
     ])
 
 
-@dataclass
-class _History:
-    """What the stock history of one variant has done so far (mirrors the ledger)."""
-
-    main: int = 0
-    store: int = 0
-    movements: int = 0
-
-
 SALE_REASONS = ["Online order", "Shop sale", "Wholesale order", "Online order"]
 DAMAGE_REASONS = ["Damaged in transit", "Water damage in storage", "Faulty stitching", "Broken packaging"]
 ADJUST_REASONS = ["Found during restock", "Correction after mispick", "Unrecorded sample returned", "Mislabelled unit"]
 
 
-def _variant_history_seed(variant: Variant, *, family: Family, locations: dict[str, Location], rng: random.Random,
-                          fate: str) -> int:
-    """An opening restock, a few sales and other events, then the variant's fate (low, out or fine).
+def _level_state(variant: Variant, location: Location) -> tuple[int, int]:
+    """(on_hand, free) of the variant at the location, as the ledger has it now: orders and
+    purchase orders move stock between a variant's own events, so each event looks first."""
+    level = StockLevel.objects.filter(variant=variant, location=location).values_list("on_hand", "reserved").first()
+    on_hand, reserved = level or (0, 0)
+    return on_hand, on_hand - reserved
 
-    Returns the number of movements written. Quantities are chosen from the mirrored state,
-    so no service call is ever refused.
-    """
+
+def _variant_story(variant: Variant, *, locations: dict[str, Location], rng: random.Random, times: list,
+                   fate: str, fate_at) -> Story:
+    """A few sales and other events at `times`, then the variant's fate at `fate_at` (low:
+    sold down to a few units; out: sold out). Quantities are chosen from what the ledger
+    holds at the moment, so no service call is ever refused."""
     main, store = locations["main"], locations["store"]
     can_transfer = main.active and store.active
-    state = _History()
 
     def adjust(location: Location, quantity: int, type: str, reason: str, reference: str = "") -> None:
         stock_adjust(variant=variant, location=location, quantity=quantity, type=type, reason=reason,
                      notes=DEMO_NOTE, reference=reference)
-        if location == main:
-            state.main += quantity
-        else:
-            state.store += quantity
-        state.movements += 1
 
-    opening = rng.randint(*family.opening_range)
-    adjust(main, opening, MovementType.RESTOCK, "Opening stock", reference=f"GRN-{rng.randint(1000, 9999)}")
-
-    for _ in range(rng.randint(2, 5)):
+    for at in times:
+        yield at
+        on_hand, free = _level_state(variant, main)
         event = rng.choices(["sale", "store_sale", "damage", "return", "adjust", "transfer", "count"],
                             weights=[8, 3, 1, 2, 1, 2, 1])[0]
-        if event == "sale" and state.main > 0:
-            adjust(main, -rng.randint(1, min(4, state.main)), MovementType.SALE, rng.choice(SALE_REASONS),
+        if event == "sale" and free > 0:
+            adjust(main, -rng.randint(1, min(4, free)), MovementType.SALE, rng.choice(SALE_REASONS),
                    reference=f"ORD-{rng.randint(10000, 99999)}")
-        elif event == "store_sale" and state.store > 0:
-            adjust(store, -rng.randint(1, min(2, state.store)), MovementType.SALE, "Shop sale")
-        elif event == "damage" and state.main > 0:
+        elif event == "store_sale" and can_transfer and (store_free := _level_state(variant, store)[1]) > 0:
+            adjust(store, -rng.randint(1, min(2, store_free)), MovementType.SALE, "Shop sale")
+        elif event == "damage" and free > 0:
             adjust(main, -1, MovementType.DAMAGE, rng.choice(DAMAGE_REASONS))
         elif event == "return":
             adjust(main, 1, MovementType.RETURN, "Customer return", reference=f"RMA-{rng.randint(1000, 9999)}")
         elif event == "adjust":
             delta = rng.choice([-2, -1, 1, 2])
-            if state.main + delta >= 0:
+            if free + delta >= 0:
                 adjust(main, delta, MovementType.ADJUSTMENT, rng.choice(ADJUST_REASONS))
-        elif event == "transfer" and can_transfer and state.main > 2:
-            quantity = rng.randint(2, min(8, state.main // 2))
-            stock_transfer(variant=variant, from_location=main, to_location=store, quantity=quantity,
-                           reason="Replenish shop floor", notes=DEMO_NOTE)
-            state.main -= quantity
-            state.store += quantity
-            state.movements += 2
+        elif event == "transfer" and can_transfer and free > 2:
+            stock_transfer(variant=variant, from_location=main, to_location=store,
+                           quantity=rng.randint(2, min(8, free // 2)), reason="Replenish shop floor", notes=DEMO_NOTE)
         elif event == "count":
-            counted = max(0, state.main + rng.choice([-1, 0, 0, 1]))
+            counted = max(on_hand - free, on_hand + rng.choice([-1, 0, 0, 1]))
             stock_count(variant=variant, location=main, counted=counted, reason="Cycle count", notes=DEMO_NOTE)
-            state.main = counted
-            state.movements += 1
 
-    if fate == "out" and state.main > 0:
-        adjust(main, -state.main, MovementType.SALE, "Wholesale order", reference=f"ORD-{rng.randint(10000, 99999)}")
-    elif fate == "low" and state.main > 5:
-        adjust(main, -(state.main - rng.randint(1, 5)), MovementType.SALE, "Online order",
+    if fate == "fine":
+        return
+    yield fate_at
+    _, free = _level_state(variant, main)
+    if fate == "out" and free > 0:
+        adjust(main, -free, MovementType.SALE, "Wholesale order", reference=f"ORD-{rng.randint(10000, 99999)}")
+    elif fate == "low" and free > 5:
+        adjust(main, -(free - rng.randint(1, 5)), MovementType.SALE, "Online order",
                reference=f"ORD-{rng.randint(10000, 99999)}")
-    return state.movements
 
 
 def _variant_fate(index: int, rng: random.Random) -> str:
@@ -386,7 +389,7 @@ ORDER_STORIES = (
 def _stripe_event(kind: str, type: str, obj: dict, *, order) -> dict:
     """A Stripe event as the webhook receives it (after its signature is checked)."""
     return {"id": f"evt_demo_{order.number}_{kind}", "object": "event", "type": type, "livemode": False,
-            "created": int(time.time()), "data": {"object": obj}}
+            "created": int(timezone.now().timestamp()), "data": {"object": obj}}
 
 
 def _checkout_paid(order, reservation) -> None:
@@ -414,104 +417,169 @@ def _charge_refunded(order) -> None:
     stripe_event_handle(event=_stripe_event("refunded", "charge.refunded", charge, order=order))
 
 
-def _orders_seed(*, variant_ids: list[int], locations: dict[str, Location], rng: random.Random) -> int:
-    """A few sales orders in every status, with their reservations, movements and Stripe
-    events, all from the main location; returns how many orders were created.
+def _hours(rng: random.Random, low: float, high: float) -> timedelta:
+    return random_duration(rng, low, high)
 
-    Lines are picked from what is available (mirrored in `available`, so no reservation
-    is refused); orders a checkout pays through Stripe carry no email, so seeding queues
-    no confirmation email.
-    """
-    S = OrderStatus
+
+def _days(rng: random.Random, low: float, high: float) -> timedelta:
+    return random_duration(rng, low * 24, high * 24)
+
+
+# When each story starts, before the end of the history (the orders still open are recent:
+# a checkout waiting for payment holds its stock for half an hour).
+ORDER_STARTS = {
+    "pending": (timedelta(hours=2), timedelta(hours=30)),
+    "pending_checkout": (timedelta(minutes=4), timedelta(minutes=20)),
+    "confirmed": (timedelta(days=1), timedelta(days=4)),
+    "confirmed_paid": (timedelta(hours=8), timedelta(days=3)),
+    "shipped": (timedelta(days=3), timedelta(days=7)),
+    "needs_attention": (timedelta(days=1), timedelta(days=6)),
+}
+CLOSED_STORY_START = (timedelta(days=14), timedelta(days=75))
+
+
+class _OrderStories:
+    """The demo's sales orders, each a story on the timeline ending in the status it is named
+    after. Lines are picked, when an order is placed, from what is free at the main location
+    then, so no reservation is refused; orders a checkout pays through Stripe carry no email,
+    so seeding queues no confirmation email."""
+
+    def __init__(self, *, variant_ids: list[int], main: Location, rng: random.Random):
+        self.variant_ids = variant_ids
+        self.main = main
+        self.rng = rng
+
+    def _free(self, *, low: int, high: int | None = None) -> dict[int, int]:
+        levels = StockLevel.objects.filter(variant_id__in=self.variant_ids, location=self.main)
+        free = {vid: on_hand - reserved for vid, on_hand, reserved in
+                levels.values_list("variant_id", "on_hand", "reserved")}
+        return {vid: units for vid, units in sorted(free.items()) if units >= low and (high is None or units <= high)}
+
+    def _create(self, picked: list[tuple[int, int]], *, source: str = OrderSource.MANUAL, email: bool = True):
+        rng = self.rng
+        name = rng.choice(CUSTOMERS)
+        address = name.lower().replace("'", "").replace(" ", ".") + "@example.com" if email else ""
+        variants = Variant.objects.in_bulk([vid for vid, _ in picked])
+        return sales_order_create(
+            lines=[OrderLineRequest(variant=variants[vid], quantity=quantity, location=self.main)
+                   for vid, quantity in picked],
+            customer_name=name, customer_email=address, notes=DEMO_NOTE, source=source,
+        )
+
+    def _pick(self) -> list[tuple[int, int]]:
+        """One to three SKUs well in stock, one or two units each."""
+        rng = self.rng
+        stocked = list(self._free(low=6))
+        chosen = rng.sample(stocked, min(len(stocked), rng.choice([1, 1, 2, 2, 3])))
+        return [(vid, rng.randint(1, 2)) for vid in chosen]
+
+    def _pay(self, order) -> None:
+        """The customer pays a manual order by card over the phone."""
+        sales_order_payment_record(order=order, method=PaymentMethod.CARD, amount=order.total,
+                                   reference=f"Card ending {self.rng.randint(1000, 9999)}")
+
+    def story(self, kind: str) -> Story:
+        S, rng = OrderStatus, self.rng
+
+        def move(order, to: str):
+            return sales_order_transition(order=order, to=to)
+
+        if kind == "needs_attention":
+            # The last units of a SKU held by a checkout whose hold lapses; another order
+            # sells them (its reservation expires the lapsed hold first); then the payment
+            # for the checkout arrives and the order needs staff.
+            scarce = self._free(low=1, high=6)
+            if not scarce:
+                return
+            variant_id = rng.choice(list(scarce))
+            order = self._create([(variant_id, scarce[variant_id])], source=OrderSource.CHECKOUT)
+            reservation = order_reserve(order, ttl=checkout_ttl(), expires=True)
+            yield checkout_ttl() + _hours(rng, 0.25, 1)
+            _, free = _level_state(Variant(pk=variant_id), self.main)
+            held = sum(line.quantity for line in reservation.lines.all())
+            other = move(self._create([(variant_id, free + held)]), S.CONFIRMED)
+            yield _hours(rng, 0.1, 0.5)
+            _checkout_paid(order, reservation)
+            yield _days(rng, 0.5, 1)
+            other = move(other, S.SHIPPED)
+            yield _days(rng, 1, 3)
+            move(other, S.DELIVERED)
+            return
+
+        picked = self._pick()
+        if not picked:
+            return
+        if kind == "pending":
+            self._create(picked)
+        elif kind == "pending_checkout":
+            order_reserve(self._create(picked, source=OrderSource.CHECKOUT), ttl=checkout_ttl(), expires=True)
+        elif kind in ("confirmed_paid", "refunded_paid"):
+            order = self._create(picked, source=OrderSource.CHECKOUT, email=False)
+            reservation = order_reserve(order, ttl=checkout_ttl(), expires=True)
+            yield _hours(rng, 0.03, 0.3)
+            _checkout_paid(order, reservation)
+            if kind == "refunded_paid":
+                yield _days(rng, 2, 6)
+                _charge_refunded(order)
+        else:
+            order = self._create(picked)
+            if kind == "cancelled":
+                yield _days(rng, 0.5, 2)
+                move(order, S.CANCELLED)
+                return
+            yield _hours(rng, 0.5, 4)
+            order = move(order, S.CONFIRMED)
+            if kind == "confirmed":
+                return
+            if kind == "cancelled_confirmed":
+                yield _days(rng, 0.5, 3)
+                move(order, S.CANCELLED)
+                return
+            if kind == "refunded":
+                yield _hours(rng, 1, 6)
+                self._pay(order)
+                yield _days(rng, 0.5, 2)
+                move(order, S.REFUNDED)
+                return
+            if kind == "refunded_returned":
+                self._pay(order)
+            yield _days(rng, 0.5, 1.5)
+            order = move(order, S.SHIPPED)
+            if kind == "shipped":
+                return
+            if kind == "refunded_returned":
+                yield _days(rng, 2, 5)
+                order = move(order, S.REFUNDED)
+                yield _days(rng, 3, 7)
+                everything = {line.pk: line.quantity for line in order.lines.all()}
+                sales_order_return_receive(order=order, quantities=everything, note="Parcel returned")
+                return
+            yield _days(rng, 1, 4)
+            order = move(order, S.DELIVERED)
+            if kind == "delivered_returned":
+                yield _days(rng, 3, 10)
+                line = order.lines.first()
+                sales_order_return_receive(order=order, quantities={line.pk: 1}, note="Wrong size")
+
+
+def _orders_seed(*, variant_ids: list[int], locations: dict[str, Location], rng: random.Random,
+                 timeline: Timeline) -> int:
+    """Put a few sales orders in every status on the timeline, from the main location, with
+    their reservations, movements, payments and Stripe events; returns how many stories were
+    scheduled (none when the demo orders are there already)."""
     if SalesOrder.objects.filter(notes=DEMO_NOTE).exists():
         return 0
     main = locations["main"]
     if not main.active:
         return 0
-    levels = StockLevel.objects.filter(variant_id__in=variant_ids, location=main).select_related("variant__product")
-    variants = {level.variant_id: level.variant for level in levels}
-    available = {level.variant_id: level.on_hand - level.reserved for level in levels}
-    created = 0
-
-    def create(picked: list[tuple[Variant, int]], *, source: str = OrderSource.MANUAL, email: bool = True):
-        nonlocal created
-        name = rng.choice(CUSTOMERS)
-        address = name.lower().replace("'", "").replace(" ", ".") + "@example.com" if email else ""
-        for variant, quantity in picked:
-            available[variant.pk] -= quantity
-        created += 1
-        return sales_order_create(
-            lines=[OrderLineRequest(variant=variant, quantity=quantity, location=main) for variant, quantity in picked],
-            customer_name=name, customer_email=address, notes=DEMO_NOTE, source=source,
-        )
-
-    def pick() -> list[tuple[Variant, int]]:
-        """One to three SKUs well in stock, one or two units each."""
-        stocked = sorted(vid for vid, units in available.items() if units >= 6)
-        chosen = rng.sample(stocked, min(len(stocked), rng.choice([1, 1, 2, 2, 3])))
-        return [(variants[vid], rng.randint(1, 2)) for vid in chosen]
-
-    def move(order, *steps: str):
-        for status in steps:
-            order = sales_order_transition(order=order, to=status)
-        return order
-
-    stories = list(ORDER_STORIES)
-    rng.shuffle(stories)
-    for story in stories:
-        if story == "needs_attention":
-            # The last units of a SKU held by a checkout whose hold lapsed; another order
-            # sells them (its reservation expires the lapsed hold first); then the payment
-            # for the checkout arrives and the order needs staff.
-            scarce = sorted(vid for vid, units in available.items() if 1 <= units <= 6)
-            if not scarce:
-                continue
-            variant_id = rng.choice(scarce)
-            units = available[variant_id]
-            with transaction.atomic():
-                order = create([(variants[variant_id], units)], source=OrderSource.CHECKOUT)
-                reservation = order_reserve(order, ttl=timedelta(milliseconds=1), expires=True)
-            while timezone.now() <= reservation.expires_at:
-                time.sleep(0.001)
-            available[variant_id] += units  # the hold lapsed: the units are free again
-            with transaction.atomic():
-                move(create([(variants[variant_id], units)]), S.CONFIRMED, S.SHIPPED, S.DELIVERED)
-                _checkout_paid(order, reservation)
-            continue
-        picked = pick()
-        if not picked:
-            continue
-        with transaction.atomic():
-            if story == "pending":
-                create(picked)
-            elif story == "pending_checkout":
-                order = create(picked, source=OrderSource.CHECKOUT)
-                order_reserve(order, ttl=checkout_ttl(), expires=True)
-            elif story == "confirmed":
-                move(create(picked), S.CONFIRMED)
-            elif story in ("confirmed_paid", "refunded_paid"):
-                order = create(picked, source=OrderSource.CHECKOUT, email=False)
-                _checkout_paid(order, order_reserve(order, ttl=checkout_ttl(), expires=True))
-                if story == "refunded_paid":
-                    _charge_refunded(order)
-            elif story == "shipped":
-                move(create(picked), S.CONFIRMED, S.SHIPPED)
-            elif story in ("delivered", "delivered_returned"):
-                order = move(create(picked), S.CONFIRMED, S.SHIPPED, S.DELIVERED)
-                if story == "delivered_returned":
-                    line = order.lines.first()
-                    sales_order_return_receive(order=order, quantities={line.pk: 1}, note="Wrong size")
-            elif story == "cancelled":
-                move(create(picked), S.CANCELLED)
-            elif story == "cancelled_confirmed":
-                move(create(picked), S.CONFIRMED, S.CANCELLED)
-            elif story == "refunded":
-                move(create(picked), S.CONFIRMED, S.REFUNDED)
-            elif story == "refunded_returned":
-                order = move(create(picked), S.CONFIRMED, S.SHIPPED, S.REFUNDED)
-                everything = {line.pk: line.quantity for line in order.lines.all()}
-                sales_order_return_receive(order=order, quantities=everything, note="Parcel returned")
-    return created
+    stories = _OrderStories(variant_ids=variant_ids, main=main, rng=rng)
+    kinds = list(ORDER_STORIES)
+    rng.shuffle(kinds)
+    for kind in kinds:
+        low, high = ORDER_STARTS.get(kind, CLOSED_STORY_START)
+        ago = low + (high - low) * rng.random()
+        timeline.add(timeline.end - ago, stories.story(kind))
+    return len(kinds)
 
 
 def _summary(result: DemoSeedResult, *, variant_ids: list[int]) -> None:
@@ -525,30 +593,71 @@ def _summary(result: DemoSeedResult, *, variant_ids: list[int]) -> None:
 
 # --- entry point ----------------------------------------------------------
 
+HISTORY_DAYS = 90
+
+
+def _history_start(end: datetime) -> datetime:
+    """08:00 on the first day of the history: 89 days before the day of `end`."""
+    return day_start(timezone.localdate(end) - timedelta(days=HISTORY_DAYS - 1)) + timedelta(hours=OPENING_HOUR)
+
+
+def _catalogue_seed(plan: list[PlannedProduct], *, categories: dict[str, Category], locations: dict[str, Location],
+                    rng: random.Random, clock: DemoClock, timeline: Timeline) -> list[int]:
+    """The catalogue, entered on the first morning with each variant's opening stock; each
+    variant's later history goes on the timeline."""
+    start, end = clock.now, timeline.end
+    gap = min(timedelta(minutes=3), timedelta(hours=CLOSING_HOUR - OPENING_HOUR - 1) / max(len(plan), 1))
+    first_event, last_event = start + timedelta(days=1), end - timedelta(days=2)
+    variant_ids: list[int] = []
+    for number, planned in enumerate(plan):
+        clock.move_to(start + gap * number)
+        with transaction.atomic():
+            for variant in _product_create(planned, categories=categories):
+                index = len(variant_ids)
+                variant_ids.append(variant.pk)
+                stock_adjust(variant=variant, location=locations["main"], quantity=rng.randint(*planned.family.opening_range),
+                             type=MovementType.RESTOCK, reason="Opening stock", notes=DEMO_NOTE,
+                             reference=f"GRN-{rng.randint(1000, 9999)}")
+                fate = _variant_fate(index, rng)
+                times = sorted(business_time(rng, first_event, last_event) for _ in range(rng.randint(2, 5)))
+                fate_at = business_time(rng, end - timedelta(days=21), end - timedelta(days=1))
+                timeline.add(times[0], _variant_story(variant, locations=locations, rng=rng, times=times, fate=fate,
+                                                      fate_at=fate_at))
+    return variant_ids
+
+
 def demo_seed(*, products: int = 200, seed: int = DEMO_SEED) -> DemoSeedResult:
-    """Load the demo shop. Does nothing (created=False) when its products are already there."""
+    """Load the demo shop with 90 days of history. Does nothing (created=False) when its
+    products are already there.
+
+    Everything is written through the services while the demo clock (demo.timeline) tells
+    them the time: the catalogue on the first morning, then every variant's sales, counts
+    and transfers, the sales orders and the purchase orders, interleaved in time order up to
+    now. Nothing is stamped in the future and nothing is back-dated by hand.
+    """
     plan = _catalogue_plan(products=products, rng=random.Random(seed))
     if _demo_present(plan):
         return DemoSeedResult(created=False)
 
-    locations = _locations_seed()
-    categories = _categories_seed()
-    rng = random.Random(seed + 1)
-    variant_ids: list[int] = []
-    index = 0
-    # One transaction per product: fast on SQLite (one commit instead of one per movement),
-    # and the services' own atomic blocks nest inside it as savepoints.
-    for planned in plan:
-        with transaction.atomic():
-            for variant in _product_create(planned, categories=categories):
-                _variant_history_seed(variant, family=planned.family, locations=locations, rng=rng,
-                                      fate=_variant_fate(index, rng))
-                variant_ids.append(variant.pk)
-                index += 1
-    _thresholds_seed(variant_ids=variant_ids, locations=locations, rng=rng)
-    orders = _orders_seed(variant_ids=variant_ids, locations=locations, rng=random.Random(seed + 2))
-    purchasing = purchasing_demo_seed(variant_ids=variant_ids, locations=locations, rng=random.Random(seed + 3))
+    end = timezone.now()
+    with demo_clock(_history_start(end)) as clock:
+        timeline = Timeline(clock, end=end)
+        locations = _locations_seed()
+        categories = _categories_seed()
+        rng = random.Random(seed + 1)
+        variant_ids = _catalogue_seed(plan, categories=categories, locations=locations, rng=rng, clock=clock,
+                                      timeline=timeline)
+        # Thresholds are tuned once the shop floor has its levels (the variants' own
+        # histories end the day before).
+        timeline.once(end - timedelta(hours=3),
+                      lambda: _thresholds_seed(variant_ids=variant_ids, locations=locations, rng=rng))
+        _orders_seed(variant_ids=variant_ids, locations=locations, rng=random.Random(seed + 2), timeline=timeline)
+        clock.move_to(clock.now + timedelta(hours=1))  # suppliers are entered after the catalogue
+        purchasing = purchasing_demo_seed(variant_ids=variant_ids, locations=locations, rng=random.Random(seed + 3),
+                                          timeline=timeline)
+        timeline.run()
 
+    orders = SalesOrder.objects.filter(notes=DEMO_NOTE, lines__variant_id__in=variant_ids).distinct().count()
     result = DemoSeedResult(created=True, products=len(plan), variants=len(variant_ids), orders=orders,
                             suppliers=purchasing.suppliers, purchase_orders=purchasing.orders)
     _summary(result, variant_ids=variant_ids)

@@ -10,10 +10,11 @@ MAX_QUANTITY = 1_000_000
 # Types whose sign is implied: a sale or damage always removes units, the others add them.
 REMOVING_TYPES = {MovementType.SALE, MovementType.DAMAGE}
 ADDING_TYPES = {MovementType.RESTOCK, MovementType.REFUND, MovementType.RETURN}
+# Transfers have their own dialog, and so has counting: a count sets on_hand, it is not a change.
 ADJUST_TYPE_CHOICES = [
     (value, label)
     for value, label in MovementType.choices
-    if value not in (MovementType.TRANSFER_OUT, MovementType.TRANSFER_IN)
+    if value not in (MovementType.TRANSFER_OUT, MovementType.TRANSFER_IN, MovementType.COUNT)
 ]
 
 
@@ -101,7 +102,10 @@ class StockAdjustForm(forms.Form):
     type = forms.ChoiceField(label="Type", choices=ADJUST_TYPE_CHOICES, initial=MovementType.RESTOCK)
     quantity = _quantity_field(
         "Quantity",
-        help_text="Sales and damage: how many units left. Adjustments and counts: a signed change, e.g. -3.",
+        help_text=(
+            "Restock, refund, return: units in. Sale, damage: units out. "
+            "Adjustment: a signed change, e.g. -3 or +2."
+        ),
     )
     reason = _reason_field()
     notes = _notes_field()

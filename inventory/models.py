@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
 
@@ -12,9 +13,20 @@ def default_low_stock_threshold() -> int:
     return settings.STOCK_LOW_THRESHOLD_DEFAULT
 
 
+def media_url(name: str) -> str:
+    """The address of a file in the default storage ("" for no file)."""
+    if not name:
+        return ""
+    from django.core.files.storage import default_storage
+
+    return default_storage.url(name)
+
+
 class Category(TimeStampedModel):
     name = models.CharField(max_length=120)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Archived categories keep their products; they are no longer offered for new ones.
+    active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
@@ -45,10 +57,19 @@ class Product(TimeStampedModel):
     cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)])
     active = models.BooleanField(default=True)
     track_inventory = models.BooleanField(default=True)
+    # Names in the default storage, written by inventory.services.images after Pillow has checked
+    # the upload (plain text, so backups carry them like any other column).
+    image = models.CharField(max_length=255, blank=True)
+    thumbnail = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["name"])]
+        indexes = [
+            models.Index(fields=["name"]),
+            # The product list sorts by name whatever its case, and by price.
+            models.Index(Lower("name"), "id", name="product_name_lower"),
+            models.Index(fields=["price", "id"], name="product_price"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
             models.CheckConstraint(condition=Q(cost__gte=0), name="product_cost_not_negative"),
@@ -56,6 +77,14 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def image_url(self) -> str:
+        return media_url(self.image)
+
+    @property
+    def thumbnail_url(self) -> str:
+        return media_url(self.thumbnail)
 
 
 class Variant(TimeStampedModel):
@@ -66,6 +95,8 @@ class Variant(TimeStampedModel):
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)])
     cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)])
     active = models.BooleanField(default=True)
+    image = models.CharField(max_length=255, blank=True)
+    thumbnail = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["sku"]
@@ -94,10 +125,24 @@ class Variant(TimeStampedModel):
         label = self.options_label
         return f"{self.product.name} ({label})" if label else self.product.name
 
+    @property
+    def image_url(self) -> str:
+        return media_url(self.image)
+
+    @property
+    def thumbnail_url(self) -> str:
+        return media_url(self.thumbnail)
+
+    @property
+    def any_thumbnail_url(self) -> str:
+        """The variant's own thumbnail, else its product's ("" when neither has one)."""
+        return media_url(self.thumbnail or self.product.thumbnail)
+
 
 class Location(TimeStampedModel):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
+    address = models.TextField(blank=True)
     active = models.BooleanField(default=True)
     is_default = models.BooleanField(default=False)
 

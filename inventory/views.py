@@ -7,7 +7,6 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,14 +17,16 @@ from core.csv import cell_neutralise
 from core.exceptions import ApplicationError, StockMismatch
 from core.forms import form_error_add
 from core.htmx import fragment_requested, render_page_or_fragment
+from core.pagination import page_get, page_size_get
 from core.shortcuts import get_or_404
 from inventory.forms import MovementFilterForm, StockAdjustForm, StockCountForm, StockFilterForm, StockTransferForm
-from inventory.models import Variant
+from inventory.models import MovementType, Variant
 from inventory.selectors import (
     location_default,
     location_list,
     movement_list,
     stock_level_list,
+    stock_list_rows,
     stock_summary,
     variant_audit_list,
     variant_get,
@@ -39,11 +40,21 @@ DASHBOARD_MOVEMENTS = 10
 SORT_COLUMNS = ["sku", "name", "on_hand", "available", "location"]
 
 
-def _dialog_done(*level_ids: int) -> HttpResponse:
-    """Answer a successful dialog submit: no content, events that close the dialog and refresh stock."""
+def _dialog_done(*level_ids: int, levels_added: bool = False) -> HttpResponse:
+    """Answer a successful dialog submit: no content, events that close the dialog and refresh stock.
+
+    Each changed level's row refreshes itself (`level-<pk>-changed`); a level that did not
+    exist before has no row yet, so `stock-levels-added` asks the list to reload its rows.
+    """
     events = {"closeModal": True, "stock-changed": True}
     events.update({f"level-{pk}-changed": True for pk in level_ids})
+    if levels_added:
+        events["stock-levels-added"] = True
     return HttpResponse(status=204, headers={"HX-Trigger": json.dumps(events)})
+
+
+def _level_exists(variant: Variant, location) -> bool:
+    return stock_level_list(sku=variant.sku).filter(location=location).exists()
 
 
 def _initial_location(request):
@@ -106,14 +117,17 @@ def stock_list_view(request):
     sort = filters.get("sort") or "sku"
     category = filters.get("category")
     location = filters.get("location")
-    levels = stock_level_list(
+    rows = stock_list_rows(
         search=filters.get("q", ""),
         category_id=category.pk if category else None,
         location_code=location.code if location else "",
         status=filters.get("status", ""),
         sort=sort,
     )
-    page = Paginator(levels, settings.INVENTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    requested = request.GET.get("page", "")
+    rows.reach_to((int(requested) if requested.isdigit() and len(requested) < 7 else 1)
+                  * page_size_get(request, default=settings.INVENTORY_PAGE_SIZE))
+    page = page_get(request, rows, default=settings.INVENTORY_PAGE_SIZE)
     context = {
         "form": form,
         "page_obj": page,
@@ -157,6 +171,7 @@ def stock_adjust_view(request, sku: str):
         form = StockAdjustForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            known = _level_exists(variant, data["location"])
             try:
                 change = stock_adjust(
                     variant=variant,
@@ -181,12 +196,26 @@ def stock_adjust_view(request, sku: str):
                         f"{data['location'].name}: {movement.quantity_before} → {movement.quantity_after} on hand.",
                     )
                 if request.htmx:
-                    return _dialog_done(change.level.pk)
+                    return _dialog_done(change.level.pk, levels_added=not known)
                 return redirect("inventory:variant_detail", sku=variant.sku)
+        location = form.cleaned_data.get("location")
     else:
-        form = StockAdjustForm(initial={"location": _initial_location(request), "idempotency_key": uuid.uuid4().hex})
+        location = _initial_location(request)
+        form = StockAdjustForm(
+            initial={
+                "location": location,
+                "idempotency_key": uuid.uuid4().hex,
+                # Kept when the dialog reloads itself for another location.
+                "type": request.GET.get("type") or MovementType.RESTOCK,
+                "quantity": request.GET.get("quantity") or None,
+                "reason": request.GET.get("reason", ""),
+                "notes": request.GET.get("notes", ""),
+            }
+        )
+    level = stock_level_list(sku=variant.sku).filter(location=location).first() if location else None
     template = "inventory/stock_adjust.html#adjust-form" if request.htmx else "inventory/stock_adjust.html"
-    return render(request, template, {"form": form, "variant": variant, "dialog": bool(request.htmx)})
+    context = {"form": form, "variant": variant, "dialog": bool(request.htmx), "location": location, "level": level}
+    return render(request, template, context)
 
 
 @permission_required("inventory.adjust_stock", raise_exception=True)
@@ -198,6 +227,7 @@ def stock_count_view(request, sku: str):
         form = StockCountForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            known = _level_exists(variant, data["location"])
             try:
                 change = stock_count(
                     variant=variant,
@@ -237,7 +267,7 @@ def stock_count_view(request, sku: str):
                         f"({movement.delta:+d}).",
                     )
                 if request.htmx:
-                    return _dialog_done(change.level.pk)
+                    return _dialog_done(change.level.pk, levels_added=not known)
                 return redirect("inventory:variant_detail", sku=variant.sku)
         elif "expected_on_hand" in form.cleaned_data:
             current_on_hand = form.cleaned_data["expected_on_hand"]
@@ -269,6 +299,7 @@ def stock_transfer_view(request, sku: str):
         form = StockTransferForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            known = _level_exists(variant, data["to_location"])
             try:
                 transfer = stock_transfer(
                     variant=variant,
@@ -292,7 +323,7 @@ def stock_transfer_view(request, sku: str):
                         f"to {data['to_location'].name}.",
                     )
                 if request.htmx:
-                    return _dialog_done(transfer.from_level.pk, transfer.to_level.pk)
+                    return _dialog_done(transfer.from_level.pk, transfer.to_level.pk, levels_added=not known)
                 return redirect("inventory:variant_detail", sku=variant.sku)
     else:
         source = _initial_location(request)
@@ -326,7 +357,7 @@ def _filtered_movements(request):
 @require_GET
 def movement_list_view(request):
     form, movements = _filtered_movements(request)
-    page = Paginator(movements, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_get(request, movements, default=HISTORY_PAGE_SIZE)
     context = {"form": form, "page_obj": page}
     return render_page_or_fragment(request, "inventory/movement_list.html", "movement-rows", context)
 

@@ -5,7 +5,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from orders.models import OrderEvent, SalesOrder, SalesOrderLine, StripeEvent
+from orders.models import OrderEvent, OrderPayment, SalesOrder, SalesOrderLine, StripeEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -39,6 +39,12 @@ class SalesOrderLineInline(ReadOnlyInline):
     fields = ["variant", "location", "quantity", "unit_price", "sold_quantity", "restocked_quantity"]
 
 
+class OrderPaymentInline(ReadOnlyInline):
+    model = OrderPayment
+    fields = ["created_at", "method", "reference", "amount", "recorded_by"]
+    readonly_fields = ["created_at"]
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ["created_at", "from_status", "to_status", "message", "user", "stripe_event"]
@@ -51,7 +57,7 @@ class SalesOrderAdmin(ReadOnlyAdmin):
     list_filter = ["status", "source"]
     search_fields = ["number", "customer_email"]
     date_hierarchy = "created_at"
-    inlines = [SalesOrderLineInline, OrderEventInline]
+    inlines = [SalesOrderLineInline, OrderPaymentInline, OrderEventInline]
 
 
 @admin.register(StripeEvent)

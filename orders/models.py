@@ -44,6 +44,10 @@ class SalesOrder(TimeStampedModel):
     attention = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="sales_orders")
+    # Where the order ships from: lines without a location of their own take their stock here
+    # (the default location when blank).
+    ship_from = models.ForeignKey("inventory.Location", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="shipping_orders")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -60,7 +64,17 @@ class SalesOrder(TimeStampedModel):
 
     @property
     def is_paid(self) -> bool:
+        """Paid in full (by Stripe, or by payments recorded by hand adding up to the total)."""
         return self.paid_at is not None
+
+    @property
+    def has_payment(self) -> bool:
+        """Some money was received: such an order is refunded, never cancelled."""
+        return self.is_paid or self.amount_paid > 0
+
+    @property
+    def amount_due(self) -> Decimal:
+        return max(self.total - self.amount_paid, Decimal("0"))
 
 
 class SalesOrderLine(models.Model):
@@ -114,6 +128,36 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.message}"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "CASH", "Cash"
+    CARD = "CARD", "Card"
+    BANK_TRANSFER = "BANK_TRANSFER", "Bank transfer"
+    OTHER = "OTHER", "Other"
+
+
+class OrderPayment(models.Model):
+    """A payment recorded by hand (a phone or counter order): cash, card, a bank transfer."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(max_length=100, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="orderpayment_amount_positive"),
+            models.CheckConstraint(condition=Q(method__in=["CASH", "CARD", "BANK_TRANSFER", "OTHER"]),
+                                   name="orderpayment_method_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.amount} {self.method}"
 
 
 class StripeEventOutcome(models.TextChoices):

@@ -8,8 +8,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.exceptions import NotFound
-from inventory.models import Reservation, ReservationStatus, StockLevel, StockMovement, Variant
-from orders.models import OrderEvent, OrderStatus, SalesOrder, SalesOrderLine, StripeEvent
+from inventory.models import Location, Reservation, ReservationStatus, StockLevel, StockMovement, Variant
+from inventory.selectors import location_list, stock_available_for_cart
+from orders.models import OrderEvent, OrderPayment, OrderStatus, SalesOrder, SalesOrderLine, StripeEvent
 
 
 def sales_order_list(*, status: str | None = None, q: str | None = None) -> QuerySet[SalesOrder]:
@@ -32,15 +33,17 @@ def sales_order_list(*, status: str | None = None, q: str | None = None) -> Quer
 def sales_order_with_details(qs: QuerySet[SalesOrder]) -> QuerySet[SalesOrder]:
     """Load each order's lines (with SKU and product) and reservations alongside, for the API."""
     lines = SalesOrderLine.objects.select_related("variant__product", "location").order_by("id")
-    return qs.prefetch_related(
+    return qs.select_related("ship_from").prefetch_related(
         Prefetch("lines", queryset=lines),
         Prefetch("reservations", queryset=Reservation.objects.order_by("pk")),
+        Prefetch("payments", queryset=OrderPayment.objects.select_related("recorded_by").order_by("created_at", "id")),
     )
 
 
 def sales_order_get(*, number: str) -> SalesOrder:
     # No order number holds a NUL character, and PostgreSQL refuses one in a query.
-    order = None if "\x00" in number else SalesOrder.objects.select_related("created_by").filter(number=number).first()
+    order = (None if "\x00" in number
+             else SalesOrder.objects.select_related("created_by", "ship_from").filter(number=number).first())
     if order is None:
         raise NotFound(f"Unknown order {number!r}.", details={"number": number})
     return order
@@ -48,6 +51,66 @@ def sales_order_get(*, number: str) -> SalesOrder:
 
 def sales_order_lines(*, order: SalesOrder) -> QuerySet[SalesOrderLine]:
     return order.lines.select_related("variant", "variant__product", "location").order_by("id")
+
+
+def sales_order_payments(*, order: SalesOrder) -> QuerySet[OrderPayment]:
+    return order.payments.select_related("recorded_by").order_by("created_at", "id")
+
+
+def ship_from_choices() -> QuerySet[Location]:
+    """The places an order can ship from: the active locations, the default first."""
+    return location_list().order_by("-is_default", "code")
+
+
+def location_for_line(*, location: Location | None, ship_from: Location | None) -> Location | None:
+    """Where a line takes its stock: its own location, else the order's ship-from, else the
+    default location (None when there is no default)."""
+    return location or ship_from or Location.objects.filter(is_default=True).first()
+
+
+@dataclass(frozen=True)
+class LineShortfall:
+    """A line asking for more than is available where it takes its stock."""
+
+    index: int  # 1-based, in the order of the lines asked about
+    variant: Variant
+    location: Location | None
+    requested: int
+    available: int
+
+
+def order_lines_shortfalls(
+    *, lines: list[tuple[Variant, Location | None, int]], ship_from: Location | None = None
+) -> list[LineShortfall]:
+    """The lines (variant, own location or None, quantity) that ask for more than is available
+    now (at their location, else `ship_from`, else the default). One query for all of them;
+    lines of the same SKU and place count together."""
+    default = None
+    placed = []
+    for variant, location, quantity in lines:
+        where = location or ship_from
+        if where is None:
+            default = default or Location.objects.filter(is_default=True).first()
+            where = default
+        placed.append((variant, where, quantity))
+    available = stock_available_for_cart(lines=[(v, where) for v, where, _ in placed if where is not None])
+    wanted: dict[tuple[int, int], int] = {}
+    for variant, where, quantity in placed:
+        if where is not None:
+            wanted[(variant.pk, where.pk)] = wanted.get((variant.pk, where.pk), 0) + quantity
+    short = []
+    for index, (variant, where, quantity) in enumerate(placed, start=1):
+        have = available[(variant.pk, where.pk)] if where is not None else 0
+        if where is None or wanted[(variant.pk, where.pk)] > have:
+            short.append(LineShortfall(index=index, variant=variant, location=where, requested=quantity, available=have))
+    return short
+
+
+def line_available(*, variant: Variant, location: Location | None) -> int:
+    """Units of `variant` available now at `location` (0 when it has no stock there)."""
+    if location is None:
+        return 0
+    return stock_available_for_cart(lines=[(variant, location)])[(variant.pk, location.pk)]
 
 
 # --- reservation and time left ---------------------------------------------

@@ -7,7 +7,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
 from core.htmx import render_page_or_fragment
+from core.pagination import page_get
 from core.shortcuts import get_or_404
 from inventory.selectors import location_default
 from purchasing.forms import (
@@ -86,7 +86,7 @@ def order_list_view(request):
     supplier = filters.get("supplier")
     orders = purchase_order_list(status=filters.get("status") or None, supplier_id=supplier.pk if supplier else None,
                                  q=filters.get("q", ""))
-    page = Paginator(orders, ORDER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_get(request, orders, default=ORDER_PAGE_SIZE)
     context = {"form": form, "page_obj": page}
     return render_page_or_fragment(request, "purchasing/order_list.html", "order-rows", context)
 

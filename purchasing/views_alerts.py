@@ -7,7 +7,6 @@ page gets its reorder-rule section from `reorder_rule_context`
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
 from core.htmx import render_page_or_fragment
+from core.pagination import page_get
 from core.shortcuts import get_or_404
 from inventory.models import Variant
 from inventory.selectors import variant_get
@@ -55,7 +55,7 @@ def alert_list_view(request):
         location=filters.get("location"),
         critical_only=bool(filters.get("critical")),
     )
-    page = Paginator(alerts, settings.INVENTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_get(request, alerts, default=settings.INVENTORY_PAGE_SIZE)
     context = {
         "form": form,
         "page_obj": page,

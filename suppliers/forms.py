@@ -28,6 +28,12 @@ class SupplierFilterForm(forms.Form):
         return {"true": True, "false": False}.get(value or "")
 
 
+class SupplierItemFilterForm(forms.Form):
+    """Query parameters of the supplier page's item list. An invalid search is ignored."""
+
+    q = forms.CharField(label="Search items", required=False, max_length=100)
+
+
 class SupplierForm(forms.Form):
     """Create or edit a supplier; the service checks the name is free and the addresses valid."""
 

@@ -34,8 +34,15 @@ def supplier_get(*, pk: int) -> Supplier:
     return supplier
 
 
-def supplier_items(*, supplier: Supplier) -> QuerySet[SupplierItem]:
-    return supplier.items.select_related("variant", "variant__product").order_by("variant__sku", "pk")
+def supplier_items(*, supplier: Supplier, q: str | None = None) -> QuerySet[SupplierItem]:
+    """The supplier's items by SKU; `q` matches our SKU, the product name or the supplier's SKU."""
+    qs = supplier.items.select_related("variant", "variant__product")
+    q = _clean_query(q)
+    if q:
+        qs = qs.filter(
+            Q(variant__sku__icontains=q) | Q(variant__product__name__icontains=q) | Q(supplier_sku__icontains=q)
+        )
+    return qs.order_by("variant__sku", "pk")
 
 
 def supplier_item_get(*, supplier: Supplier, pk: int) -> SupplierItem:

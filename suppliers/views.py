@@ -3,7 +3,6 @@ calls one supplier service, and picks a full page or, for htmx requests, a fragm
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.module_loading import import_string
@@ -11,7 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import ApplicationError, Conflict
 from core.forms import form_error_add
-from core.htmx import render_page_or_fragment
+from core.htmx import fragment_requested, render_page_or_fragment
+from core.pagination import page_get
 from core.selectors import audit_list_for
 from core.shortcuts import get_or_404
 from suppliers.forms import (
@@ -19,6 +19,7 @@ from suppliers.forms import (
     SupplierForm,
     SupplierItemCreateForm,
     SupplierItemEditForm,
+    SupplierItemFilterForm,
     VariantSearchForm,
 )
 from suppliers.models import Supplier, SupplierItem
@@ -42,6 +43,7 @@ from suppliers.services import (
 )
 
 SUPPLIER_PAGE_SIZE = 25
+ITEM_PAGE_SIZE = 25
 DETAIL_CHANGES = 20
 PRICES_PERM = "inventory.view_prices"
 
@@ -55,12 +57,20 @@ def _detail_url(supplier: Supplier, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+def _item_rows_context(request, supplier: Supplier) -> dict:
+    """One page of the supplier's items, searched by `?q=` (SKU, product, supplier SKU)."""
+    filters = SupplierItemFilterForm(request.GET)
+    q = filters.cleaned_data.get("q", "") if filters.is_valid() else ""
+    page = page_get(request, supplier_items(supplier=supplier, q=q), default=ITEM_PAGE_SIZE)
+    return {"supplier": supplier, "items": page.object_list, "page_obj": page, "item_q": q,
+            "item_list_url": _detail_url(supplier)}
+
+
 def _items_context(request, supplier: Supplier, *, item_form=None) -> dict:
     can_add = request.user.has_perm("suppliers.add_supplieritem")
     if can_add and item_form is None:
         item_form = SupplierItemCreateForm(show_cost=_show_cost(request))
-    return {"supplier": supplier, "items": list(supplier_items(supplier=supplier)),
-            "item_form": item_form if can_add else None}
+    return {**_item_rows_context(request, supplier), "item_form": item_form if can_add else None}
 
 
 def _sections_context(request, supplier: Supplier) -> dict:
@@ -90,7 +100,7 @@ def supplier_list_view(request):
     form = SupplierFilterForm(request.GET)
     form.is_valid()  # invalid parameters are dropped; valid ones still filter
     suppliers = supplier_list(q=form.cleaned_data.get("q", ""), active=form.active_value())
-    page = Paginator(suppliers, SUPPLIER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_get(request, suppliers, default=SUPPLIER_PAGE_SIZE)
     context = {"form": form, "page_obj": page}
     return render_page_or_fragment(request, "suppliers/supplier_list.html", "supplier-rows", context)
 
@@ -99,7 +109,11 @@ def supplier_list_view(request):
 @require_GET
 def supplier_detail_view(request, supplier_id: int):
     supplier = get_or_404(supplier_get, pk=supplier_id)
-    return render(request, "suppliers/supplier_detail.html", _detail_context(request, supplier))
+    if fragment_requested(request):  # the item list's search, pages and page size
+        return render_page_or_fragment(request, "suppliers/supplier_detail.html", "supplier-item-rows",
+                                       _item_rows_context(request, supplier))
+    return render_page_or_fragment(request, "suppliers/supplier_detail.html", "supplier-item-rows",
+                                   _detail_context(request, supplier))
 
 
 @permission_required("suppliers.add_supplier", raise_exception=True)

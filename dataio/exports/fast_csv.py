@@ -55,9 +55,10 @@ def _sql_attribute_part(expression: str) -> str:
 
 
 # What the query reads: each filtered variant's own values, and every product's (its part
-# of the line is made once per product, not once per variant).
+# of the line is made once per product, not once per variant; its price and cost stand in
+# for a variant's own when it has none, as in the Python path).
 VARIANT_SQL_VALUES = ("sku", "product_id", "barcode", "attributes", "price", "cost", "active")
-PRODUCT_SQL_VALUES = ("pk", "name", "category_id", "description", "active", "track_inventory")
+PRODUCT_SQL_VALUES = ("pk", "name", "category_id", "description", "active", "track_inventory", "price", "cost")
 
 
 def _products_csv_sql() -> str:
@@ -89,8 +90,8 @@ def _products_csv_sql() -> str:
         text("t.sku") + " || p.middle",
         text("t.barcode"),
         "a.cell",
-        text("t.price::text"),
-        text("t.cost::text"),
+        text("coalesce(t.price, p.price)::text"),
+        text("coalesce(t.cost, p.cost)::text"),
         flag("t.active") + " || p.tail",
     ])
     middle = f" || {nul} || ".join(["''::bytea", text("p.name"), text("(%s::jsonb ->> p.category_id::text)"),
@@ -108,7 +109,7 @@ SELECT {line},
        CASE WHEN a.plain THEN NULL ELSE t.attributes::text END
 FROM ({{variants}}) AS t({", ".join(VARIANT_SQL_VALUES)})
 JOIN (
-    SELECT p.pk, {middle} AS middle, {tail} AS tail
+    SELECT p.pk, {middle} AS middle, {tail} AS tail, p.price, p.cost
     FROM ({{products}}) AS p({", ".join(PRODUCT_SQL_VALUES)})
     OFFSET 0
 ) AS p ON p.pk = t.product_id

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 from django.db.models import Case, CharField, DecimalField, ExpressionWrapper, F, Q, TextField, Value, When
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 
 from dataio.columns import IMPORT_COLUMNS
 from dataio.exports.fast_csv import _csv_in_database, _products_csv_blocks
@@ -31,11 +31,15 @@ def _import_columns(import_type: str) -> tuple[list[str], list[str]]:
 
 
 # The products export's columns as the Python writer reads them (the category as its id,
-# the attributes as JSON text).
+# the attributes as JSON text, the price and cost as the variant's effective ones).
 PRODUCT_VALUES = (
     "sku", "product__name", "product__category_id", "product__description", "barcode",
     "attributes", "price", "cost", "active", "product__active", "product__track_inventory",
 )
+# The variant's own price or cost, else its product's: what it sells and is valued at.
+# The products import compares a row with the same effective figure, so a variant that
+# inherits stays inheriting when its export is imported again (the round trip is a no-op).
+EFFECTIVE_MONEY = {"price": Coalesce("price", "product__price"), "cost": Coalesce("cost", "product__cost")}
 
 
 def _products_filtered(*, filters: dict):
@@ -53,11 +57,14 @@ def _products_filtered(*, filters: dict):
 
 def export_rows_products(*, filters: dict) -> ExportRows:
     """One row per variant, in SKU order, in the products import's columns. `price` and
-    `cost` are the variant's own (blank: the product's apply). On PostgreSQL the CSV file's
-    lines are made by the database (`csv_lines`)."""
+    `cost` are the variant's effective ones: its own, else its product's (never blank). On
+    PostgreSQL the CSV file's lines are made by the database (`csv_lines`)."""
     header, kinds = _import_columns(ImportType.PRODUCTS)
     qs = _products_filtered(filters=filters)
-    values = qs.values_list(*[Cast(name, TextField()) if name == "attributes" else name for name in PRODUCT_VALUES])
+    values = qs.values_list(*[
+        Cast(name, TextField()) if name == "attributes" else EFFECTIVE_MONEY.get(name, name)
+        for name in PRODUCT_VALUES
+    ])
 
     def chunks() -> Iterator[ColumnChunk]:
         paths = category_paths()

@@ -30,7 +30,7 @@ class RowPlan:
     """One data row: its number as the user sees it, the action, the parsed values to
     show in the preview, the importer's own data for writing, and any errors."""
 
-    __slots__ = ("row", "action", "values", "data", "errors")
+    __slots__ = ("row", "action", "values", "data", "errors", "invalid")
 
     def __init__(self, row: int, values: dict[str, Any] | None = None):
         self.row = row
@@ -39,6 +39,8 @@ class RowPlan:
         self.data: Any = None
         # An empty tuple until the first error (most rows have none: no list per row).
         self.errors: list[tuple[str, str]] | tuple = ()
+        # The preview's columns that show a bad cell as typed (see preview_typed_mark).
+        self.invalid: list[str] | tuple = ()
 
     def error(self, column: str, message: str) -> None:
         if not self.errors:
@@ -158,6 +160,30 @@ def preview_values(columns: dict, values: dict[str, Any]) -> dict[str, str]:
             value = values[name]
             result[name] = attributes_format(value) if isinstance(value, dict) else value_format(column.kind, value)
     return result
+
+
+def preview_typed_mark(importer: Importer, plans: list[RowPlan], rows: list[tuple[int, list[str]]],
+                       *, limit: int) -> None:
+    """In the preview (the first `limit` rows), a row's bad cells show what the file holds,
+    as typed, and are listed in `plan.invalid`, instead of the blank a value that did not
+    parse would leave. Cells of columns the importer does not read are left alone."""
+    cells_of = {number: cells for number, cells in rows[:limit]}
+    for plan in plans[:limit]:
+        if not plan.errors:
+            continue
+        cells = cells_of.get(plan.row)
+        if cells is None:
+            continue
+        invalid = []
+        for column, _message in plan.errors:
+            position = importer.index.get(column)
+            if position is None or position >= len(cells) or column in invalid:
+                continue
+            if plan.values is None:
+                plan.values = {}
+            plan.values[column] = cells[position]
+            invalid.append(column)
+        plan.invalid = invalid
 
 
 def _sentence(text: str) -> str:

@@ -45,7 +45,7 @@ from core.exceptions import Conflict, IllegalTransition, ValidationFailed
 from core.queue import enqueue_on_commit
 from dataio.columns import IMPORT_COLUMNS
 from dataio.importers import IMPORTERS
-from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, RowErrors, RowPlan
+from dataio.importers.base import CREATE, ERROR, UNCHANGED, UPDATE, RowErrors, RowPlan, preview_typed_mark
 from dataio.models import ImportChange, ImportJob, ImportMode, ImportRowError, ImportStatus, ImportType, OnError
 from dataio.readers import BAD_CHARACTERS, FileRefused, table_read
 from dataio.services.undo import records_undo
@@ -152,6 +152,7 @@ def _plan_file(job: ImportJob, *, user=None):
         raise _Refused(exc.message, [(row, exc.details.get("column") or "", exc.message)]) from exc
     importer = IMPORTERS[job.type](header=table.header, mode=job.mode, job_id=job.pk, user=user)
     plans = importer.plan(rows)
+    preview_typed_mark(importer, plans, rows, limit=PREVIEW_ROWS)
     return importer, plans, warnings, table.format
 
 
@@ -247,7 +248,11 @@ def _validate(job: ImportJob) -> ImportJob:
     _errors_store(job, _row_errors(plans))
     job.row_count = len(plans)
     job.counts = counts
-    job.preview = [{"row": plan.row, "action": plan.action, "values": plan.values} for plan in plans[:PREVIEW_ROWS]]
+    job.preview = [
+        {"row": plan.row, "action": plan.action, "values": plan.values,
+         **({"invalid": plan.invalid} if plan.invalid else {})}
+        for plan in plans[:PREVIEW_ROWS]
+    ]
     job.warnings = warnings
     job.file_format = file_format or job.file_format
     job.validated_at = timezone.now()

@@ -37,9 +37,11 @@ logger = logging.getLogger(__name__)
 
 S = OrderStatus
 
-# Where each status may go. Anything else is refused with IllegalTransition.
+# Where each status may go. Anything else is refused with IllegalTransition. Payment narrows
+# it further (sales_order_allowed_transitions): an order that received money is refunded,
+# never cancelled; one that received none is cancelled, never refunded.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    S.PENDING: (S.CONFIRMED, S.CANCELLED),
+    S.PENDING: (S.CONFIRMED, S.CANCELLED, S.REFUNDED),
     S.CONFIRMED: (S.SHIPPED, S.CANCELLED, S.REFUNDED),
     S.SHIPPED: (S.DELIVERED, S.REFUNDED),
     S.DELIVERED: (S.REFUNDED,),
@@ -118,9 +120,14 @@ def sales_order_create(
     customer_email: str = "",
     notes: str = "",
     source: str = OrderSource.MANUAL,
+    ship_from: Location | None = None,
     user=None,
 ) -> SalesOrder:
-    """Create a PENDING order with its lines; prices default to the catalogue's."""
+    """Create a PENDING order with its lines; prices default to the catalogue's.
+
+    `ship_from` is where lines without a location of their own take their stock (the
+    default location when None).
+    """
     customer_name = (customer_name or "").strip()
     customer_email = (customer_email or "").strip()
     if len(customer_name) > 200:
@@ -130,6 +137,7 @@ def sales_order_create(
             validate_email(customer_email)
         except ValidationError:
             raise ValidationFailed("Enter a valid email address.", field="customer_email") from None
+    ship_from_check(ship_from)
     cleaned = _clean_lines(lines)
     with transaction.atomic():
         order = SalesOrder.objects.create(
@@ -142,6 +150,7 @@ def sales_order_create(
             currency=settings.CURRENCY.upper(),
             total=sum((line.unit_price * line.quantity for line in cleaned), Decimal("0")),
             created_by=user if getattr(user, "is_authenticated", False) else None,
+            ship_from=ship_from,
         )
         SalesOrderLine.objects.bulk_create([
             SalesOrderLine(order=order, variant=line.variant, location=line.location, quantity=line.quantity,
@@ -153,7 +162,17 @@ def sales_order_create(
     return order
 
 
+def ship_from_check(location: Location | None) -> None:
+    if location is not None and not location.active:
+        raise ValidationFailed(f"Location {location.code} is inactive: choose another place to ship from.",
+                               field="ship_from")
+
+
 # --- helpers used by transitions and by Stripe's events ---------------------
+
+def line_location(line: SalesOrderLine, order: SalesOrder) -> Location | None:
+    """Where a line's stock is: its own location, else the order's ship-from (None: the default)."""
+    return line.location if line.location_id is not None else order.ship_from
 
 def _lock_order(order: SalesOrder) -> SalesOrder:
     return SalesOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
@@ -171,7 +190,7 @@ def order_reserve(order: SalesOrder, *, user=None, ttl=None, expires: bool = Fal
     lines = list(order.lines.select_related("variant", "location"))
     result = reservation_create(
         reference=order.number,
-        lines=[ReservationLineRequest(variant=line.variant, quantity=line.quantity, location=line.location)
+        lines=[ReservationLineRequest(variant=line.variant, quantity=line.quantity, location=line_location(line, order))
                for line in lines],
         ttl=ttl,
         expires=expires,
@@ -234,7 +253,8 @@ def order_restock(order: SalesOrder, *, quantities: dict[int, int], type: str, r
     if not wanted:
         return 0
     stock_return(
-        lines=[ReturnLine(variant=lines[line_id].variant, location=lines[line_id].location, quantity=quantity)
+        lines=[ReturnLine(variant=lines[line_id].variant, location=line_location(lines[line_id], order),
+                          quantity=quantity)
                for line_id, quantity in wanted.items()],
         type=type, reason=reason, user=user, reference=order.number, sales_order=order,
     )
@@ -279,21 +299,24 @@ def order_refund_locked(order: SalesOrder, *, user=None, note: str = "", stripe_
 # --- transitions ----------------------------------------------------------
 
 def sales_order_allowed_transitions(order: SalesOrder) -> list[str]:
-    """The statuses this order can move to now (a paid order is refunded, not cancelled)."""
+    """The statuses this order can move to now: an order that received money is refunded, not
+    cancelled; one that received nothing is cancelled, not refunded (there is nothing to give back)."""
     allowed = list(TRANSITIONS[order.status])
-    if order.is_paid and S.CANCELLED in allowed:
-        allowed.remove(S.CANCELLED)
-    return allowed
+    if order.has_payment:
+        return [to for to in allowed if to != S.CANCELLED]
+    return [to for to in allowed if to != S.REFUNDED]
 
 
 def _refuse(order: SalesOrder, to: str, why: str = "") -> None:
-    allowed = ", ".join(OrderStatus(s).label for s in TRANSITIONS[order.status]) or "none: the order is closed"
+    allowed_now = sales_order_allowed_transitions(order)
+    allowed = ", ".join(OrderStatus(s).label for s in allowed_now) or (
+        "none: the order is closed" if not TRANSITIONS[order.status] else "none"
+    )
     message = why or (
         f"Order {order.number} is {order.get_status_display().lower()} and cannot become "
         f"{OrderStatus(to).label.lower()}. Allowed next: {allowed}."
     )
-    raise IllegalTransition(message, details={"status": order.status, "to": to,
-                                              "allowed": list(TRANSITIONS[order.status])})
+    raise IllegalTransition(message, details={"status": order.status, "to": to, "allowed": allowed_now})
 
 
 def sales_order_transition(*, order: SalesOrder, to: str, user=None, note: str = "") -> SalesOrder:
@@ -311,6 +334,9 @@ def sales_order_transition(*, order: SalesOrder, to: str, user=None, note: str =
         order = _lock_order(order)
         if to not in TRANSITIONS[order.status]:
             _refuse(order, to)
+        if to == S.REFUNDED and not order.has_payment:
+            _refuse(order, to, f"Nothing was paid for order {order.number}, so there is nothing to refund"
+                               + (": cancel it instead." if S.CANCELLED in TRANSITIONS[order.status] else "."))
         suffix = f" {note}" if note else ""
         if to == S.CONFIRMED:
             if order.status == S.NEEDS_ATTENTION:
@@ -334,8 +360,9 @@ def sales_order_transition(*, order: SalesOrder, to: str, user=None, note: str =
         elif to == S.DELIVERED:
             _set_status(order, to, message=f"Order delivered.{suffix}", user=user)
         elif to == S.CANCELLED:
-            if order.is_paid:
-                _refuse(order, to, f"Order {order.number} is paid: refund it instead of cancelling it.")
+            if order.has_payment:
+                _refuse(order, to, f"Order {order.number} is paid" + ("" if order.is_paid else " in part")
+                        + ": refund it instead of cancelling it.")
             released = order_release_stock(order)
             _set_status(order, to, message="Order cancelled" + (": reserved stock released." if released else ".") + suffix,
                         user=user)

@@ -42,7 +42,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     S.RECEIVED: (),
     S.CANCELLED: (),
 }
-RECEIVABLE = (S.SHIPPED, S.PARTIALLY_RECEIVED)
+# Goods may arrive once the supplier has confirmed the order: suppliers often deliver
+# without a shipping notice, so SHIPPED is optional.
+RECEIVABLE = (S.CONFIRMED, S.SHIPPED, S.PARTIALLY_RECEIVED)
 # Orders whose outstanding quantities are still expected to arrive.
 OPEN_STATUSES = (S.DRAFT, S.PENDING, S.CONFIRMED, S.SHIPPED, S.PARTIALLY_RECEIVED)
 
@@ -344,7 +346,7 @@ def purchase_order_allowed_transitions(order: PurchaseOrder) -> list[str]:
 
 def _refuse(order: PurchaseOrder, to: str) -> None:
     allowed = ", ".join(S(s).label for s in TRANSITIONS[order.status]) or "none: the order is closed"
-    if to in (S.PARTIALLY_RECEIVED, S.RECEIVED) and order.status in RECEIVABLE + (S.CONFIRMED,):
+    if to in (S.PARTIALLY_RECEIVED, S.RECEIVED) and order.status in RECEIVABLE:
         why = (f"Purchase order {order.number} becomes {S(to).label.lower()} by receiving goods, "
                "not by a status change.")
     elif to == order.status:
@@ -448,8 +450,8 @@ def purchase_order_receive(
     over_receipt_reason: str = "",
     notes: str = "",
 ) -> ReceiptResult:
-    """Receive goods: RESTOCK movements (linked to the supplier and order) for each line's
-    quantity at its location, all lines or none.
+    """Receive goods for a CONFIRMED, SHIPPED or PARTIALLY_RECEIVED order: RESTOCK movements
+    (linked to the supplier and order) for each line's quantity at its location, all lines or none.
 
     The order becomes PARTIALLY_RECEIVED, or RECEIVED once every line has arrived in full.
     More than ordered is refused (OverReceipt) unless `allow_over_receipt` with a reason.
@@ -475,7 +477,7 @@ def purchase_order_receive(
                 return replay
             if order.status not in RECEIVABLE:
                 when = ("it is closed" if order.status in (S.RECEIVED, S.CANCELLED)
-                        else "goods are received once it is shipped")
+                        else "goods are received once the supplier has confirmed it")
                 raise IllegalTransition(
                     f"Purchase order {order.number} is {order.get_status_display().lower()}: {when}.",
                     details={"status": order.status},

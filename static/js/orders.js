@@ -1,4 +1,5 @@
-// Stockroom: the order form's line rows. Loaded as a file (strict CSP: no inline scripts or handlers).
+// Stockroom: the line rows of the order form and of a pending order's edit form. Loaded as a
+// file (strict CSP: no inline scripts or handlers).
 // htmx fetches suggestions, availability and new rows; this file only fills a chosen SKU in,
 // removes rows and moves the focus.
 (function () {
@@ -39,10 +40,11 @@
     if (remove && lineOf(remove)) {
       event.preventDefault();
       var row = lineOf(remove);
-      if (document.querySelectorAll(".order-line").length > 1) {
+      if (row.parentElement.querySelectorAll(".order-line").length > 1) {
         row.remove();
       } else {
         row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+        row.querySelectorAll("select").forEach(function (select) { select.selectedIndex = 0; });
         clearSuggestions(row);
         var cell = row.querySelector(".line-availability");
         if (cell) {
@@ -61,8 +63,9 @@
 
   // A row was added: put the cursor in its SKU input.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "order-lines") {
-      var inputs = event.detail.target.querySelectorAll("input[name=sku]");
+    var target = event.detail.target;
+    if (target && (target.id === "order-lines" || target.id === "edit-lines")) {
+      var inputs = target.querySelectorAll("input[name=sku]");
       if (inputs.length) {
         inputs[inputs.length - 1].focus();
       }

@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"healthz", "accounts:login", "stripe_webhook"}
+PUBLIC = {"healthz", "accounts:login", "stripe_webhook", "favicon"}  # the icon redirects to a static file
 MANAGER_ONLY = {
     "inventory:stock_transfer",
     "inventory:level_settings",
@@ -27,6 +27,8 @@ MANAGER_ONLY = {
     "purchasing:line_row",
     "api:reservation_commit",
     "api:reservation_release",
+    "api:order_payment",
+    "orders:order_payment",
     "suppliers:supplier_create",
     "suppliers:supplier_edit",
     "suppliers:supplier_delete",
@@ -38,6 +40,28 @@ MANAGER_ONLY = {
     "suppliers:variant_search",
     "dataio:import_undo",
     "api:import_undo",
+    # The catalogue: Staff look, Managers and Admins change.
+    "products:product_create",
+    "products:product_edit",
+    "products:product_archive",
+    "products:product_restore",
+    "products:product_delete",
+    "products:variant_add",
+    "products:variant_edit",
+    "products:variant_archive",
+    "products:variant_restore",
+    "products:variant_delete",
+    "categories:category_create",
+    "categories:category_edit",
+    "categories:category_archive",
+    "categories:category_restore",
+    "categories:category_delete",
+    "locations:location_create",
+    "locations:location_edit",
+    "locations:location_default",
+    "locations:location_deactivate",
+    "locations:location_activate",
+    "api:product_archive",
 }
 # Backups: the Admin role only. Managers and Staff get 403 on every page and endpoint.
 ADMIN_ONLY = {
@@ -60,6 +84,7 @@ ADMIN_ONLY = {
     "api:restore_detail",
 }
 POST_ONLY = {
+    "api:order_payment",
     "inventory:alert_reorder",
     "inventory:reorder_rule_delete",
     "api:stock_adjust",
@@ -77,6 +102,17 @@ POST_ONLY = {
     "api:import_undo",
     "api:backup_verify",
     "api:backup_restore",
+    "products:product_archive",
+    "products:product_restore",
+    "products:variant_archive",
+    "products:variant_restore",
+    "categories:category_archive",
+    "categories:category_restore",
+    "categories:category_delete",
+    "locations:location_default",
+    "locations:location_deactivate",
+    "locations:location_activate",
+    "api:product_archive",
 }
 # POST-only endpoints that act on an existing object: an empty body is not bad input there.
 POST_ACTS = {
@@ -85,10 +121,15 @@ POST_ACTS = {
     "inventory:reorder_rule_delete": {302},
     "api:reservation_commit": {200}, "api:reservation_release": {200, 409},
     # The walk's import job has FAILED: there is nothing to undo.
-    "api:import_undo": {400, 409}}
+    "api:import_undo": {400, 409},
+    # The catalogue's actions: done (or refused with a message) and back to the page.
+    "products:product_archive": {302}, "products:product_restore": {302}, "products:variant_archive": {302},
+    "products:variant_restore": {302}, "categories:category_archive": {302}, "categories:category_restore": {302},
+    "categories:category_delete": {302}, "locations:location_default": {302}, "locations:location_deactivate": {302},
+    "locations:location_activate": {302}, "api:product_archive": {200}}
 
 # GETs that answer otherwise on the walk's objects: its export job is still PENDING.
-GET_ANSWERS = {"api:export_download": {409}}
+GET_ANSWERS = {"api:export_download": {409}, "media": {404}, "favicon": {301}}
 # What an Admin gets on the backups walk: its backup is still PENDING, so there is no file
 # to download, verify or restore yet (pages say so and go back to the backup's page).
 ADMIN_ANSWERS = {"api:backup_download": {409}, "api:backup_verify": {409}, "api:backup_restore": {409}}
@@ -115,6 +156,10 @@ def _url(name: str, route: str, level, order, reservation, item, purchase_order,
     route = route.replace("<int:po_id>", str(purchase_order.pk))
     route = route.replace("<int:export_id>", str(export_job.pk)).replace("<int:import_id>", str(import_job.pk))
     route = route.replace("<slug:import_type>", "products").replace("<slug:fmt>", "csv")
+    variant = level.variant
+    route = route.replace("<int:product_id>", str(variant.product_id)).replace("<int:variant_id>", str(variant.pk))
+    route = route.replace("<int:category_id>", str(variant.product.category_id))
+    route = route.replace("<int:location_id>", str(level.location_id)).replace("<path:path>", "products/none.png")
     if backup is not None:
         route = route.replace("<int:backup_id>", str(backup.pk)).replace("<int:run_id>", str(restore_run.pk))
     assert "<" not in route, f"add a value for {route}"

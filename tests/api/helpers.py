@@ -39,9 +39,10 @@ RESERVATION_KEYS = {"id", "reference", "status", "expires_at", "seconds_left", "
 ORDER_KEYS = {
     "number", "status", "source", "customer_name", "customer_email", "currency", "total", "paid", "paid_at",
     "amount_paid", "amount_refunded", "attention", "created_at", "lines", "reservation", "allowed_transitions",
+    "amount_due", "payments", "ship_from",
 }
-ORDER_PRICE_KEYS = {"total", "amount_paid", "amount_refunded"}
-ORDER_LINE_KEYS = {"id", "sku", "product", "quantity", "unit_price", "sold_quantity", "restocked_quantity"}
+ORDER_PRICE_KEYS = {"total", "amount_paid", "amount_refunded", "amount_due", "payments"}
+ORDER_LINE_KEYS = {"id", "sku", "product", "quantity", "unit_price", "sold_quantity", "restocked_quantity", "location"}
 
 
 def level_of(variant, location=None) -> StockLevel:

@@ -291,7 +291,7 @@ def test_order_transition_view_confirm_ship_deliver(staff_api, order_number):
     assert confirmed.status_code == 200
     body = confirmed.json()
     assert body["status"] == "CONFIRMED"
-    assert body["allowed_transitions"] == ["SHIPPED", "CANCELLED", "REFUNDED"]
+    assert body["allowed_transitions"] == ["SHIPPED", "CANCELLED"]  # nothing paid: nothing to refund
     assert body["reservation"]["status"] == "ACTIVE"
     assert (body["reservation"]["expires_at"], body["reservation"]["seconds_left"]) == (None, None)
     assert level_of(level.variant).reserved == 2
@@ -311,7 +311,7 @@ def test_order_transition_view_confirm_ship_deliver(staff_api, order_number):
 
     assert delivered.status_code == 200
     assert delivered.json()["status"] == "DELIVERED"
-    assert delivered.json()["allowed_transitions"] == ["REFUNDED"]
+    assert delivered.json()["allowed_transitions"] == []  # unpaid: nothing to refund
 
 
 def test_order_transition_view_cancel_releases_the_stock(staff_api, order_number):
@@ -329,6 +329,8 @@ def test_order_transition_view_cancel_releases_the_stock(staff_api, order_number
 def test_order_transition_view_manager_refunds(manager_api, order_number):
     number, level = order_number
     move(manager_api, number, "CONFIRMED")
+    paid = manager_api.post(f"{URL}{number}/payments/", {"method": "CARD", "amount": "39.98"}, format="json")
+    assert paid.status_code == 201 and paid.json()["allowed_transitions"] == ["SHIPPED", "REFUNDED"]
 
     response = move(manager_api, number, "REFUNDED")
 

@@ -665,9 +665,9 @@ def test_purchase_order_receive_view_line_of_another_order_and_inactive_location
     assert _state() == before
 
 
-def test_purchase_order_receive_view_not_shipped_and_foreign_key_are_409(manager_api, shipped, catalogue):
+def test_purchase_order_receive_view_not_confirmed_and_foreign_key_are_409(manager_api, shipped, catalogue):
     supplier, a, _ = catalogue
-    confirmed = order_in_status(S.CONFIRMED, supplier=supplier, variants=[a])
+    confirmed = order_in_status(S.PENDING, supplier=supplier, variants=[a])
     first = manager_api.post(receive_url(shipped), {"lines": [{"line": shipped.lines.first().pk, "quantity": 1}],
                                                     "idempotency_key": "taken"}, format="json")
     assert first.status_code == 201
@@ -679,9 +679,22 @@ def test_purchase_order_receive_view_not_shipped_and_foreign_key_are_409(manager
     reused = manager_api.post(receive_url(other), {"lines": [{"line": other.lines.get().pk, "quantity": 1}],
                                                    "idempotency_key": "taken"}, format="json")
 
-    assert early.status_code == 409 and "once it is shipped" in early.json()["detail"]
+    assert early.status_code == 409 and "once the supplier has confirmed it" in early.json()["detail"]
     assert reused.status_code == 409 and "idempotency_key" in reused.json()
     assert _state() == before
+
+
+def test_purchase_order_receive_view_confirmed_order_is_received(manager_api, catalogue, default_location):
+    supplier, a, _ = catalogue
+    confirmed = order_in_status(S.CONFIRMED, supplier=supplier, variants=[a], quantity=4)
+    line = confirmed.lines.get()
+
+    response = manager_api.post(receive_url(confirmed), {"lines": [{"line": line.pk, "quantity": 4}],
+                                                         "idempotency_key": "no-notice"}, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["order"]["status"] == "RECEIVED"
+    assert level_of(a).on_hand == 4
 
 
 def test_purchase_order_receive_view_customer_403_anonymous_401(customer_api, api_client, shipped):

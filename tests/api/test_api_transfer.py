@@ -103,13 +103,14 @@ def test_stock_transfer_view_unknown_location_gets_404_naming_the_field(manager_
     assert ledger_snapshot() == before
 
 
-def test_stock_transfer_view_same_location_gets_400(manager_api, two_levels):
+def test_stock_transfer_view_same_location_gets_409(manager_api, two_levels):
     before = ledger_snapshot()
 
     response = manager_api.post(URL, payload(to_location="main"), format="json")
 
-    assert response.status_code == 400
-    assert list(response.json()) == ["to_location"]
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Source and destination must be different locations.",
+                               "to_location": ["Source and destination must be different locations."]}
     assert ledger_snapshot() == before
 
 

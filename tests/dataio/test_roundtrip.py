@@ -68,3 +68,33 @@ def test_products_export_then_upsert_import_reports_no_changes(format, manager_u
     assert set(Product.objects.values_list("name", flat=True)) == {"-Sale-", "=Mug"}
     assert Variant.objects.get(sku="SALE-1").barcode == "@1234"
     assert Product.objects.get(name="-Sale-").description == "+ free delivery"
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx", "json"])
+def test_products_export_with_inherited_prices_imports_back_unchanged(format, manager_user,
+                                                                       django_capture_on_commit_callbacks):
+    """The export gives every variant its effective price and cost; importing it back keeps
+    the variants that inherit inheriting (a later product price change still reaches them)."""
+    from decimal import Decimal
+
+    jacket = factories.ProductFactory(name="Jacket", price=Decimal("80.00"), cost=Decimal("31.20"))
+    factories.VariantFactory(product=jacket, sku="JKT-S", attributes={"size": "S"})
+    factories.VariantFactory(product=jacket, sku="JKT-M", attributes={"size": "M"}, price=Decimal("85.00"))
+    # An own price equal to the product's stays the variant's own.
+    factories.VariantFactory(product=jacket, sku="JKT-L", attributes={"size": "L"}, price=Decimal("80.00"),
+                             cost=Decimal("30.00"))
+    data = _export(django_capture_on_commit_callbacks, type="products", user=manager_user, format=format)
+    if format == "csv":
+        assert b"JKT-S,Jacket" in data and b",80.00,31.20," in data and b",85.00,31.20," in data
+
+    job = run(django_capture_on_commit_callbacks, data, type="products", user=manager_user, name=f"products.{format}")
+
+    assert job.status == ImportStatus.COMPLETED, (job.error, errors(job))
+    assert job.counts == {"create": 0, "update": 0, "unchanged": 3, "error": 0, "skipped": 0}
+    assert not job.changes.exists()
+    stored = {v.sku: (v.price, v.cost) for v in Variant.objects.all()}
+    assert stored == {
+        "JKT-S": (None, None),
+        "JKT-M": (Decimal("85.00"), None),
+        "JKT-L": (Decimal("80.00"), Decimal("30.00")),
+    }

@@ -146,13 +146,52 @@ def test_export_job_run_products_rows_read_back_as_the_stored_values(catalogue):
     parsed = {name: value_parse(columns[name], text) for name, text in tee.items()}
     assert parsed == {
         "sku": "TEE-M", "product": "Classic Tee", "category": "Clothing / Shirts", "description": "Soft, cotton",
-        "barcode": "5012345678900", "attributes": "size=M", "price": Decimal("12.50"), "cost": None,
+        "barcode": "5012345678900", "attributes": "size=M", "price": Decimal("12.50"),
+        "cost": Decimal("8.50"),  # its own is unset: the product's
         "active": True, "product_active": True, "track_inventory": True,
     }
     assert rows["TEE-L"]["active"] == "false"
     assert rows["MUG-1"]["product"] == "=HYPERLINK(1)"  # neutralised in the file, restored when read
     assert b"'=HYPERLINK(1)" in _content(job)
     assert rows["MUG-1"]["category"] == "Clothing" and rows["MUG-1"]["attributes"] == ""
+
+
+@pytest.mark.parametrize("in_database", [True, False], ids=["postgresql-csv", "python-writer"])
+def test_export_job_run_products_price_and_cost_are_the_effective_ones(db, in_database, monkeypatch):
+    """A variant without a price or cost of its own sells at its product's: the file says so."""
+    from django.db import connection
+
+    from dataio.exports import sources
+
+    if in_database and connection.vendor != "postgresql":
+        pytest.skip("the database writes the CSV on PostgreSQL only")
+    if not in_database:
+        monkeypatch.setattr(sources, "_csv_in_database", lambda alias: False)
+    jacket = factories.ProductFactory(name="Jacket", price=Decimal("80.00"), cost=Decimal("31.20"))
+    factories.VariantFactory(product=jacket, sku="JKT-S")  # inherits both
+    factories.VariantFactory(product=jacket, sku="JKT-XL", price=Decimal("90.00"))  # own price, inherited cost
+    factories.VariantFactory(product=jacket, sku="JKT-FREE", price=Decimal("0.00"), cost=Decimal("0.00"))
+
+    _, rows = _table(_run("products", "csv"))
+
+    by_sku = {row[0]: row for row in rows}
+    header = [column.name for column in IMPORT_COLUMNS["products"]]
+    price, cost = header.index("price"), header.index("cost")
+    assert [(by_sku[sku][price], by_sku[sku][cost]) for sku in ("JKT-S", "JKT-XL", "JKT-FREE")] == [
+        ("80.00", "31.20"), ("90.00", "31.20"), ("0.00", "0.00"),
+    ]
+
+
+@pytest.mark.parametrize("format", ["json", "xlsx"])
+def test_export_job_run_products_effective_prices_in_json_and_xlsx(db, format):
+    jacket = factories.ProductFactory(name="Jacket", price=Decimal("80.00"), cost=Decimal("31.20"))
+    factories.VariantFactory(product=jacket, sku="JKT-S")
+
+    header, rows = _table(_run("products", format))
+
+    record = dict(zip(header, rows[0]))
+    assert Decimal(str(record["price"])) == Decimal("80.00")
+    assert Decimal(str(record["cost"])) == Decimal("31.20")
 
 
 def test_export_job_run_products_xlsx_keeps_text_as_text_and_numbers_as_numbers(catalogue):

@@ -78,6 +78,27 @@ def test_import_job_validate_preview_and_counts():
     assert job.row_count == 25
 
 
+@pytest.mark.parametrize("type,lines,row,expected", [
+    ("products", ["sku,product,price,active", "A-1,Mug,1.5,yes", "A-2,Mug,one fifty,maybe"], 3,
+     {"sku": "A-2", "product": "Mug", "price": "one fifty", "active": "maybe"}),
+    ("suppliers", ["name,email", "Acme,orders@acme.example", "Bad,not-an-address"], 3,
+     {"name": "Bad", "email": "not-an-address"}),
+    ("stock_counts", ["sku,location,counted,reason", "A-1,main,5,Count", "A-1,main,-x,Count"], 3,
+     {"sku": "A-1", "location": "main", "counted": "-x"}),
+])
+def test_import_job_validate_preview_shows_bad_cells_as_typed_and_marked(default_location, type, lines, row, expected):
+    factories.VariantFactory(sku="A-1")
+    job = validate(csv_bytes(*lines), type=type)
+
+    assert job.status == ImportStatus.VALIDATED and job.counts["error"] == 1
+    bad = next(item for item in job.preview if item["row"] == row)
+    assert bad["action"] == "error"
+    assert {name: bad["values"].get(name) for name in expected} == expected
+    assert set(bad["invalid"]) == set(expected) - {"sku", "product", "name", "location"}
+    good = next(item for item in job.preview if item["row"] == 2)
+    assert "invalid" not in good
+
+
 def test_import_job_validate_caps_stored_errors_but_counts_them_all(settings, monkeypatch):
     monkeypatch.setattr(imports, "ERRORS_KEPT", 5)
     job = validate(csv_bytes("sku,product,price", "OK,Mug,1", *[f"E-{n},Mug,x" for n in range(12)]), type="products")

@@ -53,6 +53,36 @@ def test_import_list_view_upload_with_errors_shows_rows(manager_client):
     assert not Variant.objects.filter(sku__startswith="WEB-").exists()
 
 
+def test_import_detail_view_bad_rows_badge_counts_them_and_preview_shows_the_typed_value(manager_client):
+    _upload(manager_client, HEADER + "WEB-1,Mug,,4.50\nWEB-2,Mug,,four\nWEB-3,Mug,,-1\n")
+    job = ImportJob.objects.get()
+    assert job.status == "VALIDATED" and job.counts["error"] == 2
+
+    page = manager_client.get(_url("import_detail", job)).content.decode()
+
+    # Not the green "Validated" of a clean file: the badge says how many rows are bad.
+    assert 'class="import-status import-status-has-errors" data-status="VALIDATED" data-bad-rows="2">' \
+           "Validated: 2 bad rows</strong>" in page
+    assert "import-status-validated" not in page
+    # The preview shows the bad price as it was typed, marked.
+    marked = '<td class="import-cell-invalid"><mark>four</mark><span class="visually-hidden"> (not valid)</span></td>'
+    assert marked in page
+    assert '<td class="import-cell-invalid"><mark>-1</mark>' in page
+    assert "<td>4.50</td>" in page
+    listing = manager_client.get(LIST_URL).content.decode()
+    assert "Validated: 2 bad rows" in listing
+
+
+def test_import_detail_view_clean_file_badge_stays_validated(manager_client):
+    _upload(manager_client, HEADER + "WEB-1,Mug,,4.50\n")
+    job = ImportJob.objects.get()
+
+    page = manager_client.get(_url("import_detail", job)).content.decode()
+
+    assert 'class="import-status import-status-validated" data-status="VALIDATED">Validated</strong>' in page
+    assert "import-cell-invalid" not in page and "Validated:" not in page
+
+
 def test_import_detail_view_all_rows_bad_cannot_be_processed(manager_client):
     _upload(manager_client, HEADER + "WEB-2,Mug,,four\n")
     job = ImportJob.objects.get()

@@ -20,8 +20,9 @@ from inventory.models import (
 )
 from inventory.services import ledger_verify
 from demo.services import _orders_seed
-from orders.models import OrderEvent, OrderSource, OrderStatus, SalesOrder, StripeEvent
+from orders.models import OrderEvent, OrderPayment, OrderSource, OrderStatus, SalesOrder, StripeEvent
 from demo.purchasing import SUPPLIERS, purchasing_demo_seed
+from demo.timeline import DemoClock, Timeline
 from purchasing.models import PurchaseOrder, PurchaseOrderStatus, Receipt, ReorderRule
 from suppliers.models import Supplier, SupplierItem
 
@@ -79,8 +80,10 @@ def test_seed_demo_orders_section_second_run_creates_nothing():
     before = _counts()
     locations = {location.code: location for location in Location.objects.all()}
 
+    timeline = Timeline(DemoClock(timezone.now()), end=timezone.now())
     created = _orders_seed(variant_ids=list(Variant.objects.values_list("pk", flat=True)), locations=locations,
-                           rng=random.Random(1))
+                           rng=random.Random(1), timeline=timeline)
+    timeline.run()
 
     assert created == 0
     assert _counts() == before
@@ -126,6 +129,7 @@ def test_seed_demo_is_deterministic():
     Supplier.objects.all().delete()  # with its items
     Reservation.objects.all().delete()
     StripeEvent.objects.all().delete()
+    OrderPayment.objects.all().delete()
     SalesOrder.objects.all().delete()
     StockLevel.objects.all().delete()
     Variant.objects.all().delete()
@@ -254,8 +258,10 @@ def test_seed_demo_purchasing_section_second_run_creates_nothing():
     before = _counts()
     locations = {location.code: location for location in Location.objects.all()}
 
+    timeline = Timeline(DemoClock(timezone.now()), end=timezone.now())
     result = purchasing_demo_seed(variant_ids=list(Variant.objects.values_list("pk", flat=True)), locations=locations,
-                                  rng=random.Random(1))
+                                  rng=random.Random(1), timeline=timeline)
+    timeline.run()
 
     assert (result.suppliers, result.items, result.orders, result.rules) == (0, 0, 0, 0)
     assert _counts() == before

@@ -40,12 +40,29 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser context on the live server; console errors (e.g. CSP violations) are collected."""
+    """A fresh browser context on the live server; console errors (e.g. CSP violations) are collected.
+
+    Every page the test visits is checked with axe-core (tests/e2e/accessibility.py) once it
+    has loaded, and the last page again at the end; the test fails on any serious or critical
+    violation."""
+    from tests.e2e.accessibility import axe_check, axe_wait, axe_watch
+
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    axe_watch(page)
     yield page
+    if not page.is_closed():
+        try:
+            axe_wait(page)
+            axe_check(page, fail=False)
+        except Exception as exc:  # a page still navigating: its own check reports
+            if "context was destroyed" not in str(exc):
+                raise
+    violations = page.axe_violations
     context.close()
+    if violations:
+        pytest.fail("Accessibility (axe-core), serious or critical:\n" + "\n".join(violations), pytrace=False)

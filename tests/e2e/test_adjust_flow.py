@@ -34,6 +34,11 @@ def test_adjust_flow_restock_through_dialog_updates_row_and_history(page):
     dialog = page.locator("dialog#modal")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading", name="Adjust stock")).to_be_visible()
+    # The stock it starts from, and no "Count" (the Count dialog sets a counted quantity).
+    expect(dialog.locator(".current-stock")).to_contain_text("7 on hand")
+    expect(dialog.locator(".current-stock")).to_contain_text("7 available")
+    expect(dialog.locator("select[name=type] option[value=COUNT]")).to_have_count(0)
+    expect(dialog).to_contain_text("signed change")
     dialog.get_by_label("Type").select_option("RESTOCK")
     dialog.get_by_label("Quantity").fill("5")
     dialog.get_by_label("Reason").fill("E2E delivery 4711")

@@ -41,6 +41,9 @@ def test_import_flow_errors_fixed_file_processed_then_exported(page):
     failed = ImportJob.objects.get()
     expect(page).to_have_url(re.compile(rf"/data/imports/{failed.pk}/$"))
     expect(page.locator("[data-count=error]")).to_have_text("1")
+    # Not a green "Validated": the badge counts the bad rows; the preview shows "eight", marked.
+    expect(page.locator("#job-status [data-status]")).to_have_text("Validated: 1 bad row")
+    expect(page.locator("table.import-preview td.import-cell-invalid mark")).to_have_text("eight")
     errors = page.locator("table.import-errors tbody tr")
     expect(errors).to_have_count(1)
     expect(errors.first.locator("td").nth(0)).to_have_text("3")

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from inventory.models import StockMovement
 from inventory.services import ledger_verify
+from inventory.services.reservations import ReservationLineRequest, reservation_create
 
 pytestmark = pytest.mark.django_db
 
@@ -100,10 +101,78 @@ def test_stock_adjust_view_adjustment_takes_the_signed_number(staff_client, stoc
     level = stocked(10)
 
     assert _post(staff_client, level, headers=HX, type="ADJUSTMENT", quantity="-4").status_code == 204
-    assert _post(staff_client, level, headers=HX, type="COUNT", quantity="1").status_code == 204
+    assert _post(staff_client, level, headers=HX, type="ADJUSTMENT", quantity="1").status_code == 204
 
     level.refresh_from_db()
     assert level.on_hand == 7
+
+
+def test_stock_adjust_view_at_a_location_without_a_level_asks_the_list_to_reload(staff_client, stocked,
+                                                                                other_location):
+    level = stocked(10)
+
+    response = _post(staff_client, level, headers=HX, location="store", quantity="3")
+
+    assert response.status_code == 204
+    events = json.loads(response["HX-Trigger"])
+    assert events["stock-levels-added"] is True
+    new = StockMovement.objects.latest("id").level
+    assert (new.location.code, new.on_hand) == ("store", 3)
+    assert events[f"level-{new.pk}-changed"] is True
+
+
+def test_stock_adjust_view_does_not_offer_count(staff_client, stocked):
+    level = stocked(19)
+
+    response = staff_client.get(_url(level), headers=HX)
+
+    text = response.content.decode()
+    assert '<option value="COUNT"' not in text
+    assert '<option value="ADJUSTMENT"' in text
+    assert "signed change" in text
+
+
+def test_stock_adjust_view_refuses_count_and_changes_nothing(staff_client, stocked):
+    level = stocked(19)
+
+    response = _post(staff_client, level, headers=HX, type="COUNT", quantity="5")
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    level.refresh_from_db()
+    assert level.on_hand == 19
+    assert not StockMovement.objects.filter(type="COUNT").exists()
+
+
+def test_stock_adjust_view_shows_current_stock_of_the_chosen_location(staff_client, stocked, other_location):
+    level = stocked(19)
+    reservation_create(
+        reference="cart-1", lines=[ReservationLineRequest(variant=level.variant, quantity=4, location=level.location)]
+    )
+
+    text = staff_client.get(_url(level), headers=HX).content.decode()
+    assert "Now at main:" in text
+    assert '<strong class="figure-on-hand">19</strong> on hand' in text
+    assert '<strong class="figure-reserved">4</strong> reserved' in text
+    assert '<strong class="figure-available">15</strong> available' in text
+    # The location select reloads the dialog, keeping what was typed.
+    assert 'hx-include="#id_location, #id_type, #id_quantity, #id_reason, #id_notes"' in text
+
+    other = staff_client.get(
+        _url(level) + "?location=store&type=DAMAGE&quantity=2&reason=Broken", headers=HX
+    ).content.decode()
+    assert "Now at store:" in other
+    assert '<strong class="figure-on-hand">0</strong> on hand' in other
+    assert '<option value="DAMAGE" selected>' in other
+    assert 'value="Broken"' in other
+
+
+def test_stock_adjust_view_error_keeps_showing_current_stock(staff_client, stocked):
+    level = stocked(10)
+
+    response = _post(staff_client, level, headers=HX, type="DAMAGE", quantity="11")
+
+    assert '<strong class="figure-on-hand">10</strong> on hand' in response.content.decode()
 
 
 @pytest.mark.smoke

@@ -50,6 +50,20 @@ def test_stock_transfer_view_moves_units_for_managers(manager_client, stocked, o
     assert (level.on_hand, target.on_hand) == (6, 4)
 
 
+def test_stock_transfer_view_into_a_new_level_asks_the_list_to_reload(manager_client, stocked, other_location):
+    """The target had no level, so no row: the list is told to fetch its rows again."""
+    level = stocked(10)
+
+    first = manager_client.post(_url(level), _data(quantity="4"), headers=HX)
+    second = manager_client.post(_url(level), _data(quantity="1"), headers=HX)
+
+    assert json.loads(first["HX-Trigger"])["stock-levels-added"] is True
+    # The level exists now: its row refreshes itself, no reload of the list.
+    assert "stock-levels-added" not in json.loads(second["HX-Trigger"])
+    target = StockLevel.objects.get(variant=level.variant, location=other_location)
+    assert target.on_hand == 5
+
+
 def test_stock_transfer_view_too_many_units_shows_error(manager_client, stocked, other_location):
     level = stocked(10)
 

@@ -9,6 +9,7 @@ from orders.models import OrderStatus, SalesOrder
 from orders.services import (
     OrderLineRequest,
     sales_order_create,
+    sales_order_payment_record,
     sales_order_refund_lines,
     sales_order_return_receive,
     sales_order_transition,
@@ -156,6 +157,7 @@ def test_sales_order_refund_of_shipped_order_restocks_only_returns(stocked):
     sales_order_return_receive(order=order, quantities={line.pk: 3})
     assert _stock(level) == (9, 0)
     assert _moves(order, MovementType.RETURN) == [3]
+    sales_order_payment_record(order=order, method="BANK_TRANSFER", amount=order.total)
     sales_order_transition(order=order, to=OrderStatus.REFUNDED)
     assert _stock(level) == (9, 0)
     with pytest.raises(ValidationFailed):
@@ -177,9 +179,12 @@ def test_sales_order_refund_of_confirmed_manual_order_releases(stocked):
     level = stocked(10)
     order = _order((level, 2))
     sales_order_transition(order=order, to=OrderStatus.CONFIRMED)
+    sales_order_payment_record(order=order, method="CASH", amount=Decimal("10.00"))
     sales_order_transition(order=order, to=OrderStatus.REFUNDED)
     assert _stock(level) == (10, 0)
     assert _moves(order, MovementType.REFUND) == []
+    order.refresh_from_db()
+    assert (order.amount_paid, order.amount_refunded) == (Decimal("10.00"), Decimal("10.00"))
 
 
 def test_sales_order_refund_lines_restocks_chosen_unshipped_units(stocked):
@@ -235,7 +240,7 @@ def test_sales_order_allowed_transitions_hide_cancel_once_paid(stocked):
     order = _order((stocked(5), 1))
     sales_order_transition(order=order, to=OrderStatus.CONFIRMED)
     order.refresh_from_db()
-    assert sales_order_allowed_transitions(order) == ["SHIPPED", "CANCELLED", "REFUNDED"]
+    assert sales_order_allowed_transitions(order) == ["SHIPPED", "CANCELLED"]  # nothing paid: no refund
     SalesOrder.objects.filter(pk=order.pk).update(paid_at="2026-01-01T00:00:00Z")
     order.refresh_from_db()
     assert sales_order_allowed_transitions(order) == ["SHIPPED", "REFUNDED"]

@@ -243,8 +243,8 @@ def test_order_detail_view_hides_stripe_events_from_staff(staff_client, make_ord
 
 
 def test_order_detail_view_hides_refund_and_return_from_staff(staff_client, manager_user, make_order):
-    confirmed = make_order(status=S.CONFIRMED)
-    shipped = make_order(status=S.SHIPPED)
+    confirmed = make_order(status=S.CONFIRMED, paid=True)
+    shipped = make_order(status=S.SHIPPED, paid=True)
 
     staff_confirmed = _text(staff_client.get(_detail(confirmed)))
     staff_shipped = _text(staff_client.get(_detail(shipped)))
@@ -526,7 +526,7 @@ def test_order_transition_view_cancel_releases_stock(staff_client, make_order):
 
 
 def test_order_transition_view_refund_by_manager(manager_client, make_order):
-    order = make_order(quantity=2, status=S.CONFIRMED)
+    order = make_order(quantity=2, status=S.CONFIRMED, paid=True)
 
     response = _transition(manager_client, order, "REFUNDED", headers=HX)
 
@@ -538,7 +538,7 @@ def test_order_transition_view_refund_by_manager(manager_client, make_order):
 
 
 def test_order_transition_view_refund_is_forbidden_to_staff(staff_client, make_order):
-    order = make_order(status=S.CONFIRMED)
+    order = make_order(status=S.CONFIRMED, paid=True)
 
     response = _transition(staff_client, order, "REFUNDED", headers=HX)
 

@@ -674,8 +674,8 @@ def test_purchase_order_receive_a_reason_without_over_receipt_is_not_kept(shippe
     assert result.receipt.over_receipt_reason == ""
 
 
-@pytest.mark.parametrize("status", [S.DRAFT, S.PENDING, S.CONFIRMED, S.RECEIVED, S.CANCELLED])
-def test_purchase_order_receive_refused_unless_shipped(default_location, status):
+@pytest.mark.parametrize("status", [S.DRAFT, S.PENDING, S.RECEIVED, S.CANCELLED])
+def test_purchase_order_receive_refused_unless_confirmed(default_location, status):
     order = order_in_status(status)
     before = _snapshot(order)
 
@@ -685,6 +685,32 @@ def test_purchase_order_receive_refused_unless_shipped(default_location, status)
     assert caught.value.status_code == 409
     assert order.get_status_display().lower() in caught.value.message
     assert _snapshot(order) == before
+
+
+def test_purchase_order_receive_from_confirmed_without_shipping(default_location, manager_user):
+    """Suppliers often deliver without a shipping notice: a CONFIRMED order takes goods in."""
+    order = order_in_status(S.CONFIRMED, quantity=4)
+    line = order.lines.get()
+
+    part = receive(order, {line.pk: 3}, key="no-notice", user=manager_user)
+
+    assert part.order.status == S.PARTIALLY_RECEIVED
+    assert _on_hand(line.variant) == 3
+    event = part.order.events.last()
+    assert (event.from_status, event.to_status) == (S.CONFIRMED, S.PARTIALLY_RECEIVED)
+    rest = receive(part.order, {line.pk: 1}, key="no-notice-2")
+    assert rest.order.status == S.RECEIVED
+    assert _on_hand(line.variant) == 4
+    assert ledger_verify() == []
+
+
+def test_purchase_order_receive_refused_before_confirmation_says_why(default_location):
+    order = order_in_status(S.PENDING)
+
+    with pytest.raises(IllegalTransition) as caught:
+        receive(order, {order.lines.get().pk: 1}, key="too-early")
+
+    assert "once the supplier has confirmed it" in caught.value.message
 
 
 def test_purchase_order_cancel_partially_received_keeps_the_stock(shipped, default_location):

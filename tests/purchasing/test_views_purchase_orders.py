@@ -383,6 +383,30 @@ def test_order_detail_view_answers_htmx_with_the_body(manager_client, make_po):
     assert "Receive goods" in text and "Mark shipped" not in text
 
 
+def test_order_detail_view_confirmed_offers_receiving_and_shipping(manager_client, make_po):
+    order = make_po(status=S.CONFIRMED)
+
+    text = _text(manager_client.get(_url("order_detail", order)))
+
+    assert "Receive goods" in text and "Mark shipped" in text
+
+
+def test_order_receive_view_receives_a_confirmed_order(staff_client, make_po, default_location):
+    order = make_po(status=S.CONFIRMED)
+    jacket, _hat = _lines(order)
+
+    form = _text(staff_client.get(_url("order_receive", order), headers=HX))
+    assert "goods are received once" not in form
+    response = staff_client.post(_url("order_receive", order), _receive_data(order, [4, 0]), headers=HX)
+
+    assert response.status_code == 204
+    order.refresh_from_db()
+    assert order.status == S.PARTIALLY_RECEIVED
+    jacket.refresh_from_db()
+    assert jacket.quantity_received == 4
+    assert StockMovement.objects.filter(purchase_order=order, delta=4).count() == 1
+
+
 def test_order_detail_view_unknown_id_is_404(manager_client):
     assert manager_client.get(reverse("purchasing:order_detail", kwargs={"po_id": 999999})).status_code == 404
 
@@ -535,13 +559,13 @@ def test_order_receive_view_refuses_bad_input(staff_client, make_po):
     assert not StockMovement.objects.filter(purchase_order=order).exists()
 
 
-def test_order_receive_view_not_before_shipped(staff_client, make_po):
-    order = make_po(status=S.CONFIRMED)
+def test_order_receive_view_not_before_confirmed(staff_client, make_po):
+    order = make_po(status=S.PENDING)
 
     text = _text(staff_client.get(_url("order_receive", order), headers=HX))
-    assert "goods are received once it is shipped" in text
+    assert "goods are received once the supplier has confirmed it" in text
     text = _text(staff_client.post(_url("order_receive", order), _receive_data(order, [1, 0]), headers=HX))
-    assert "goods are received once it is shipped" in text
+    assert "goods are received once the supplier has confirmed it" in text
     assert not StockMovement.objects.filter(purchase_order=order).exists()
 
 

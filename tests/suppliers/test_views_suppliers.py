@@ -530,3 +530,82 @@ def test_supplier_variant_search_view_empty_term_returns_nothing(manager_client)
 
 def test_supplier_variant_search_view_staff_gets_403(staff_client):
     assert staff_client.get(_url("variant_search"), {"q": "x"}).status_code == 403
+
+
+# --- the item list: pages, page size and search (issue 14) --------------------------
+
+def _items_for(supplier, count: int) -> list:
+    return [
+        factories.SupplierItemFactory(supplier=supplier, variant=factories.VariantFactory(sku=f"PAGE-{n:03d}"),
+                                      supplier_sku=f"SUP-PAGE-{n:03d}")
+        for n in range(count)
+    ]
+
+
+def test_supplier_detail_view_pages_the_items(staff_client):
+    supplier = factories.SupplierFactory()
+    _items_for(supplier, 30)
+
+    text = _text(staff_client.get(_url("supplier_detail", supplier)))
+
+    assert "30 items" in text
+    assert "PAGE-000" in text and "PAGE-024" in text
+    assert "PAGE-025" not in text
+    assert "Page 1 of 2" in text
+    assert 'name="page_size"' in text
+
+    second = _text(staff_client.get(_url("supplier_detail", supplier), {"page": 2}))
+    assert "PAGE-025" in second and "PAGE-029" in second
+    assert "PAGE-000" not in second
+
+
+def test_supplier_detail_view_page_size_choice(staff_client):
+    supplier = factories.SupplierFactory()
+    _items_for(supplier, 30)
+
+    text = _text(staff_client.get(_url("supplier_detail", supplier), {"page_size": 50}))
+
+    assert "PAGE-029" in text
+    assert "Page 1 of 1" in text
+    assert '<option value="50" selected>' in text
+
+
+def test_supplier_detail_view_searches_items_htmx_fragment(staff_client):
+    supplier = factories.SupplierFactory()
+    _items_for(supplier, 30)
+    other = factories.SupplierFactory(name="Other Ltd")
+    factories.SupplierItemFactory(supplier=other, variant=factories.VariantFactory(sku="PAGE-999"))
+
+    response = staff_client.get(_url("supplier_detail", supplier), {"q": "sup-page-02"}, headers=HX)
+
+    assert response.status_code == 200
+    text = _text(response)
+    assert "<html" not in text
+    assert 'id="supplier-item-filters"' not in text  # the rows only: the search box keeps its focus
+    assert "10 items matching" in text
+    assert "PAGE-020" in text and "PAGE-029" in text
+    assert "PAGE-019" not in text and "PAGE-999" not in text
+    assert response.headers["Vary"].count("HX-Request") == 1
+    _no_inline_script_or_style(text)
+
+
+def test_supplier_detail_view_search_with_no_match_says_so(staff_client):
+    supplier = factories.SupplierFactory()
+    _items_for(supplier, 2)
+
+    text = _text(staff_client.get(_url("supplier_detail", supplier), {"q": "nothing-like-it"}))
+
+    assert "0 items matching" in text
+    assert "No items match" in text
+    assert "PAGE-000" not in text
+
+
+def test_supplier_detail_view_bad_paging_input_is_ignored(staff_client):
+    supplier = factories.SupplierFactory()
+    _items_for(supplier, 3)
+
+    response = staff_client.get(_url("supplier_detail", supplier),
+                                {"page": "x", "page_size": "-5", "q": "a" * 500})
+
+    assert response.status_code == 200
+    assert "3 items" in _text(response)
