@@ -362,6 +362,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON bodies only; the upload endpoints name their multipart parsers themselves.
     "DEFAULT_PARSER_CLASSES": ["api.parsers.SafeJSONParser"],
+    # JSON answers only: DRF's browsable HTML pages carry inline styles the CSP refuses.
+    # A browser gets the JSON (its Accept ends in */*); the docs live at /api/v1/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "api.schema.StockroomAutoSchema",

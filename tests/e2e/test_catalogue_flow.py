@@ -1,5 +1,6 @@
 """An owner builds the catalogue in the browser: a category, then a product with a 3×2
-variant matrix and an image, then finds it in the products list."""
+variant matrix and an image, finds it in the products list, then receives stock for a new
+variant straight from the inventory list and finds it there by search."""
 import os
 from pathlib import Path
 
@@ -83,5 +84,30 @@ def test_owner_creates_category_and_product_with_variant_matrix_and_image(page, 
     _shot(page, "product-list")
     page.goto("/categories/")
     _shot(page, "categories")
+
+    # A new variant is in the inventory list with no stock yet; stock is received from its row.
+    page.goto("/inventory/")
+    page.get_by_placeholder("Search name, SKU or barcode").fill("LINEN-SHIRT-S-BLACK")
+    rows = page.locator("#stock-results tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("No stock")
+    rows.first.get_by_role("button", name="Adjust").click()
+    dialog = page.locator("dialog#modal")
+    expect(dialog.get_by_role("heading", name="Adjust stock")).to_be_visible()
+    dialog.get_by_label("Type").select_option("RESTOCK")
+    dialog.get_by_label("Quantity").fill("12")
+    dialog.get_by_label("Reason").fill("First delivery")
+    dialog.get_by_role("button", name="Save adjustment").click()
+    expect(dialog).to_be_hidden()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("td.on-hand")).to_have_text("12")
+    expect(rows.first).to_contain_text("In stock")
+    variant = product.variants.get(sku="LINEN-SHIRT-S-BLACK")
+    assert variant.stock_levels.get().on_hand == 12
+
+    # Found again by a broad search, next to its siblings that still have none.
+    page.get_by_placeholder("Search name, SKU or barcode").fill("linen shirt")
+    expect(rows).to_have_count(6)
+    _shot(page, "inventory-after-receiving")
 
     assert page.console_errors == []

@@ -1,5 +1,5 @@
-"""Every main page fits the screen: with demo data, as Admin, at 1280×800 (a laptop) and 390×844
-(a phone) no page scrolls sideways. The `page` fixture checks each page with axe-core too."""
+"""Every main page fits the screen: with demo data, as Admin, at 1440×900 and 1280×800 (laptops)
+and 390×844 (a phone) no page scrolls sideways. The `page` fixture checks each page with axe-core too."""
 import re
 
 import pytest
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 USERNAME = "e2e-fit-admin"
 PASSWORD = "e2e-pass-word-fit"
-VIEWPORTS = [(1280, 800), (390, 844)]
+VIEWPORTS = [(1440, 900), (1280, 800), (390, 844)]
 # Products in the demo shop: enough for long tables, several pages and suppliers with many items.
 DEMO_PRODUCTS = 60
 
@@ -43,6 +43,7 @@ def demo_pages() -> dict[str, str]:
     supplier = max(Supplier.objects.all(), key=lambda s: s.items.count())
     purchase_order = max(PurchaseOrder.objects.all(), key=lambda po: po.lines.count())
     order = max(SalesOrder.objects.all(), key=lambda o: o.lines.count())
+    product = max({v.product for v in Variant.objects.select_related("product")}, key=lambda p: p.variants.count())
     return {
         "dashboard": "/",
         "inventory list": "/inventory/",
@@ -61,6 +62,13 @@ def demo_pages() -> dict[str, str]:
         "exports": "/data/exports/",
         "bulk update": "/data/bulk-update/",
         "backups": "/backups/",
+        "products list": "/products/",
+        "product detail": f"/products/{product.pk}/",
+        "product edit": f"/products/{product.pk}/edit/",
+        "new product": "/products/new/",
+        "add variants": f"/products/{product.pk}/variants/add/",
+        "categories": "/categories/",
+        "locations": "/locations/",
     }
 
 
