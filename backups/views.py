@@ -9,7 +9,6 @@ background: their status areas poll and stop (286) once the work is done.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -33,6 +32,7 @@ from backups.services.jobs import (
 from backups.services.schedule import WEEKDAYS, schedule_get, schedule_next_runs, schedule_update
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
+from core.pagination import page_get
 from core.selectors import audit_list_for
 
 VIEW_PERM = "backups.view_backup"
@@ -71,7 +71,7 @@ def _stop_polling(response):
 # --- list and "back up now" --------------------------------------------------------
 
 def _list_page(request, form, *, status: int = 200):
-    page = Paginator(backup_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_get(request, backup_list(), default=PAGE_SIZE)
     page.object_list = [_backup_context(backup) for backup in page.object_list]
     context = {
         "form": form,

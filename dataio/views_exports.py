@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -18,6 +17,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
+from core.pagination import page_get
 from core.shortcuts import get_or_404
 from dataio.exports import (
     export_download_name,
@@ -58,7 +58,7 @@ def _job_context(job: ExportJob) -> dict:
 
 
 def _jobs_page(request):
-    page = Paginator(export_job_list(user=request.user), JOB_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_get(request, export_job_list(user=request.user), default=JOB_PAGE_SIZE)
     page.object_list = [_job_context(job) for job in page.object_list]
     return page
 

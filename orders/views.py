@@ -3,7 +3,6 @@ calls one order service, and picks a full page or, for htmx requests, a fragment
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.exceptions import ApplicationError
 from core.forms import form_error_add
 from core.htmx import render_page_or_fragment
+from core.pagination import page_get
 from core.shortcuts import get_or_404
 from orders.forms import (
     MAX_LINES,
@@ -193,7 +193,7 @@ def order_list_view(request):
     form.is_valid()  # invalid parameters are dropped; valid ones still filter
     filters = form.cleaned_data
     orders = sales_order_list(status=filters.get("status") or None, q=filters.get("q", ""))
-    page = Paginator(orders, ORDER_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_get(request, orders, default=ORDER_PAGE_SIZE)
     context = {"form": form, "page_obj": page}
     return render_page_or_fragment(request, "orders/order_list.html", "order-rows", context)
 

@@ -426,3 +426,13 @@ def test_schedule_view_bad_input_names_the_field(admin_client, client, staff_use
     assert not BackupSchedule.objects.exclude(daily_time=dt.time(3, 0)).exists()
     client.force_login(staff_user)
     assert client.post(SCHEDULE_URL, {}).status_code == 403
+
+
+def test_backup_list_view_offers_a_page_size(admin_client, backup_dir):
+    for _ in range(3):
+        backup_request()
+
+    response = admin_client.get(LIST_URL, {"page_size": 50})
+
+    assert response.status_code == 200
+    assert response.context["page_obj"].page_size == 50 and len(response.context["page_obj"]) == 3

@@ -742,3 +742,16 @@ def test_order_refund_lines_view_after_shipping_only_clears_the_flag(manager_cli
     order.refresh_from_db()
     assert order.attention == ""
     assert not StockMovement.objects.filter(sales_order=order, type="REFUND").exists()
+
+
+def test_order_list_view_offers_a_page_size(staff_client, make_order):
+    for _ in range(3):
+        make_order()
+
+    default = staff_client.get(reverse("orders:order_list"))
+    bigger = staff_client.get(reverse("orders:order_list"), {"page_size": 100})
+    unknown = staff_client.get(reverse("orders:order_list"), {"page_size": 7})
+
+    assert default.context["page_obj"].page_size == 50
+    assert bigger.context["page_obj"].page_size == 100 and len(bigger.context["page_obj"]) == 3
+    assert unknown.context["page_obj"].page_size == 50  # only the sizes offered
