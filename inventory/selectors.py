@@ -153,7 +153,7 @@ STOCK_LIST_SORTS = {
 }
 
 
-def _category_ids(category_id: int) -> list[int]:
+def category_descendant_ids(*, category_id: int) -> list[int]:
     """The category and every category below it (the tree is small: one query)."""
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in Category.objects.order_by().values_list("pk", "parent_id"):
@@ -314,7 +314,7 @@ def stock_list_rows(
         # Without the COALESCE: for the filters that only levels pass ("low", "in").
         row_level_available=F("stock_levels__on_hand") - F("stock_levels__reserved"),
     )
-    category_ids = _category_ids(category_id) if category_id else None
+    category_ids = category_descendant_ids(category_id=category_id) if category_id else None
     search = (search or "").strip()
     if search:
         qs = qs.filter(_search_condition(search, category_ids=category_ids))

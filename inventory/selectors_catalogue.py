@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce, Lower
 
 from core.exceptions import NotFound
 from inventory.models import Category, Location, Product, Variant
+from inventory.selectors import category_descendant_ids
 
 PRODUCT_SORTS = {
     "name": (Lower("name").asc(), "pk"),
@@ -23,21 +24,6 @@ PRICE_SORTS = {"price", "-price"}
 
 def _clean_query(q: str | None) -> str:
     return (q or "").replace("\x00", "").strip()
-
-
-def category_descendant_ids(*, category_id: int) -> list[int]:
-    """The category and every category below it."""
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    found, todo = [], [category_id]
-    while todo:
-        pk = todo.pop()
-        if pk in found:
-            continue
-        found.append(pk)
-        todo.extend(children.get(pk, []))
-    return found
 
 
 def product_list(
