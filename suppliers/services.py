@@ -16,6 +16,7 @@ from django.db.models.deletion import ProtectedError
 
 from core.audit import audit_record
 from core.exceptions import Conflict, NotFound, ValidationFailed
+from core.validation import text_clean
 from inventory.models import StockMovement, Variant
 from suppliers.models import Supplier, SupplierItem
 
@@ -32,26 +33,15 @@ _url_validator = URLValidator(schemes=["http", "https"])
 
 # --- validation -----------------------------------------------------------
 
-def _text(value, *, field: str, label: str, max_length: int) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed(f"The {label} must be text.", field=field)
-    value = value.replace("\x00", "").strip()
-    if len(value) > max_length:
-        raise ValidationFailed(f"The {label} must be at most {max_length} characters.", field=field)
-    return value
-
-
 def _clean_name(name) -> str:
-    name = _text(name, field="name", label="name", max_length=200)
+    name = text_clean(name, field="name", label="name", max_length=200)
     if not name:
         raise ValidationFailed("Enter the supplier's name.", field="name")
     return name
 
 
 def _clean_email(email) -> str:
-    email = _text(email, field="email", label="email address", max_length=254)
+    email = text_clean(email, field="email", label="email address", max_length=254)
     if email:
         try:
             validate_email(email)
@@ -62,7 +52,7 @@ def _clean_email(email) -> str:
 
 def _clean_website(website) -> str:
     """An http(s) address; "example.com" is taken as https://example.com."""
-    website = _text(website, field="website", label="website", max_length=200)
+    website = text_clean(website, field="website", label="website", max_length=200)
     if not website:
         return ""
     if "://" not in website:
@@ -177,12 +167,12 @@ def supplier_create(
     The audit trail records who created it with the fields they filled in."""
     values = {
         "name": _clean_name(name),
-        "contact_name": _text(contact_name, field="contact_name", label="contact name", max_length=200),
+        "contact_name": text_clean(contact_name, field="contact_name", label="contact name", max_length=200),
         "email": _clean_email(email),
-        "phone": _text(phone, field="phone", label="phone number", max_length=50),
-        "address": _text(address, field="address", label="address", max_length=MAX_TEXT),
+        "phone": text_clean(phone, field="phone", label="phone number", max_length=50),
+        "address": text_clean(address, field="address", label="address", max_length=MAX_TEXT),
         "website": _clean_website(website),
-        "notes": _text(notes, field="notes", label="notes", max_length=MAX_TEXT),
+        "notes": text_clean(notes, field="notes", label="notes", max_length=MAX_TEXT),
         "active": _clean_active(active),
     }
     try:
@@ -216,12 +206,12 @@ def supplier_update(
     who changed which fields, from what to what (nothing when nothing changed)."""
     cleaners = {
         "name": _clean_name,
-        "contact_name": lambda v: _text(v, field="contact_name", label="contact name", max_length=200),
+        "contact_name": lambda v: text_clean(v, field="contact_name", label="contact name", max_length=200),
         "email": _clean_email,
-        "phone": lambda v: _text(v, field="phone", label="phone number", max_length=50),
-        "address": lambda v: _text(v, field="address", label="address", max_length=MAX_TEXT),
+        "phone": lambda v: text_clean(v, field="phone", label="phone number", max_length=50),
+        "address": lambda v: text_clean(v, field="address", label="address", max_length=MAX_TEXT),
         "website": _clean_website,
-        "notes": lambda v: _text(v, field="notes", label="notes", max_length=MAX_TEXT),
+        "notes": lambda v: text_clean(v, field="notes", label="notes", max_length=MAX_TEXT),
         "active": _clean_active,
     }
     given = {"name": name, "contact_name": contact_name, "email": email, "phone": phone, "address": address,
@@ -322,7 +312,7 @@ def supplier_item_create(
     if not isinstance(variant, Variant) or variant.pk is None:
         raise ValidationFailed("Choose a known SKU.", field="sku")
     values = {
-        "supplier_sku": _text(supplier_sku, field="supplier_sku", label="supplier SKU", max_length=64),
+        "supplier_sku": text_clean(supplier_sku, field="supplier_sku", label="supplier SKU", max_length=64),
         "unit_cost": _clean_cost(unit_cost),
         "lead_time_days": _clean_lead_time(lead_time_days),
         "minimum_order_quantity": _clean_moq(minimum_order_quantity),
@@ -355,7 +345,7 @@ def supplier_item_update(
 ) -> SupplierItem:
     """Change the fields given. Marking the item preferred unmarks the variant's other items."""
     cleaners = {
-        "supplier_sku": lambda v: _text(v, field="supplier_sku", label="supplier SKU", max_length=64),
+        "supplier_sku": lambda v: text_clean(v, field="supplier_sku", label="supplier SKU", max_length=64),
         "unit_cost": _clean_cost,
         "lead_time_days": _clean_lead_time,
         "minimum_order_quantity": _clean_moq,

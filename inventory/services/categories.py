@@ -7,7 +7,7 @@ archived only after them.
 """
 from django.db import IntegrityError, connection, transaction
 
-from core.audit import audit_record
+from core.audit import audit_changes, audit_record
 from core.exceptions import Conflict, ValidationFailed
 from inventory.models import Category
 
@@ -108,7 +108,7 @@ def category_update(*, category: Category, name=UNSET, parent=UNSET, user=None) 
             before = {"name": category.name, "parent": category.parent.path if category.parent else None}
             category.name, category.parent = new_name, new_parent
             after = {"name": category.name, "parent": category.parent.path if category.parent else None}
-            changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+            changes = audit_changes(before=before, after=after)
             if changes:
                 category.save()
                 action = "category.move" if "parent" in changes else "category.rename"

@@ -12,6 +12,7 @@ from django.db.models import Sum
 
 from core.audit import audit_record
 from core.exceptions import Conflict, ValidationFailed
+from core.validation import text_clean
 from inventory.models import Location, StockLevel
 
 UNSET = object()
@@ -29,19 +30,6 @@ def _clean_code(value) -> str:
     if not CODE_PATTERN.match(code):
         raise ValidationFailed(f"The code {code!r} may hold only lower-case letters, digits, - and _.", field="code")
     return code
-
-
-def _clean_text(value, *, field: str, label: str, max_length: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed(f"The {label} must be text.", field=field)
-    value = value.replace("\x00", "").strip()
-    if required and not value:
-        raise ValidationFailed(f"Enter the {label}.", field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(f"The {label} must be at most {max_length} characters.", field=field)
-    return value
 
 
 def _check_code_free(code: str, *, exclude_pk: int | None = None) -> None:
@@ -66,8 +54,8 @@ def location_create(*, code: str, name: str, address: str = "", is_default: bool
     """Create a location. The first location becomes the default whatever `is_default` says."""
     values = {
         "code": _clean_code(code),
-        "name": _clean_text(name, field="name", label="name", max_length=120, required=True),
-        "address": _clean_text(address, field="address", label="address", max_length=2000),
+        "name": text_clean(name, field="name", label="name", max_length=120, required=True),
+        "address": text_clean(address, field="address", label="address", max_length=2000),
     }
     if not isinstance(is_default, bool):
         raise ValidationFailed("Default must be true or false.", field="is_default")
@@ -90,8 +78,8 @@ def location_create(*, code: str, name: str, address: str = "", is_default: bool
 def location_update(*, location: Location, code=UNSET, name=UNSET, address=UNSET, user=None) -> Location:
     cleaners = {
         "code": _clean_code,
-        "name": lambda v: _clean_text(v, field="name", label="name", max_length=120, required=True),
-        "address": lambda v: _clean_text(v, field="address", label="address", max_length=2000),
+        "name": lambda v: text_clean(v, field="name", label="name", max_length=120, required=True),
+        "address": lambda v: text_clean(v, field="address", label="address", max_length=2000),
     }
     given = {"code": code, "name": name, "address": address}
     values = {f: cleaners[f](v) for f, v in given.items() if v is not UNSET}

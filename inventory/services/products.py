@@ -18,8 +18,9 @@ from django.db.models import PROTECT
 from django.db.models.deletion import ProtectedError
 from django.db.models.functions import Upper
 
-from core.audit import audit_record
+from core.audit import audit_changes, audit_record
 from core.exceptions import Conflict, ValidationFailed
+from core.validation import text_clean
 from inventory.models import Category, Product, Variant
 from inventory.services.images import CheckedImage, NewFiles, files_delete_on_commit, image_clear, image_store
 
@@ -35,19 +36,8 @@ PRODUCT_FIELDS = ["name", "description", "category", "price", "cost", "track_inv
 
 # --- validation ----------------------------------------------------------------
 
-def _text(value, *, field: str, label: str, max_length: int) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed(f"The {label} must be text.", field=field)
-    value = value.replace("\x00", "").strip()
-    if len(value) > max_length:
-        raise ValidationFailed(f"The {label} must be at most {max_length} characters.", field=field)
-    return value
-
-
 def _clean_name(value) -> str:
-    name = _text(value, field="name", label="name", max_length=200)
+    name = text_clean(value, field="name", label="name", max_length=200)
     if not name:
         raise ValidationFailed("Enter the product's name.", field="name")
     return name
@@ -94,7 +84,7 @@ def _clean_category(value, *, current: Category | None = None) -> Category | Non
 
 
 def sku_clean(value, *, label: str = "SKU", field: str = "sku") -> str:
-    sku = _text(value, field=field, label=label, max_length=64)
+    sku = text_clean(value, field=field, label=label, max_length=64)
     if not sku:
         raise ValidationFailed(f"Enter the {label}.", field=field)
     if not SKU_PATTERN.match(sku):
@@ -223,7 +213,7 @@ def _specs_clean(specs: list[VariantSpec], *, product: Product | None) -> list[V
         try:
             attributes = attributes_clean(spec.attributes)
             sku = sku_clean(spec.sku)
-            barcode = _text(spec.barcode, field="barcode", label="barcode", max_length=64)
+            barcode = text_clean(spec.barcode, field="barcode", label="barcode", max_length=64)
             price = money_clean(spec.price, field="price", label="price", optional=True)
             cost = money_clean(spec.cost, field="cost", label="cost", optional=True)
             active = _clean_bool(spec.active, field="active", label="Active")
@@ -307,7 +297,7 @@ def product_create(
     """Create a product with its variants (at least one) in one transaction."""
     values = {
         "name": _clean_name(name),
-        "description": _text(description, field="description", label="description", max_length=MAX_TEXT),
+        "description": text_clean(description, field="description", label="description", max_length=MAX_TEXT),
         "category": _clean_category(category),
         "price": money_clean(price, field="price", label="price"),
         "cost": money_clean(cost, field="cost", label="cost"),
@@ -351,7 +341,7 @@ def product_update(
     current_category = product.category
     cleaners = {
         "name": _clean_name,
-        "description": lambda v: _text(v, field="description", label="description", max_length=MAX_TEXT),
+        "description": lambda v: text_clean(v, field="description", label="description", max_length=MAX_TEXT),
         "category": lambda v: _clean_category(v, current=current_category),
         "price": lambda v: money_clean(v, field="price", label="price"),
         "cost": lambda v: money_clean(v, field="cost", label="cost"),
@@ -371,7 +361,7 @@ def product_update(
         elif image_remove:
             image_clear(obj=product)
         after = _product_state(product)
-        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        changes = audit_changes(before=before, after=after)
         if changes:
             product.save()
             action = "product.update"
@@ -486,7 +476,7 @@ def variant_update(
     cleaners = {
         "sku": sku_clean,
         "attributes": attributes_clean,
-        "barcode": lambda v: _text(v, field="barcode", label="barcode", max_length=64),
+        "barcode": lambda v: text_clean(v, field="barcode", label="barcode", max_length=64),
         "price": lambda v: money_clean(v, field="price", label="price", optional=True),
         "cost": lambda v: money_clean(v, field="cost", label="cost", optional=True),
         "active": lambda v: _clean_bool(v, field="active", label="Active"),
@@ -515,7 +505,7 @@ def variant_update(
             elif image_remove:
                 image_clear(obj=variant)
             after = _variant_state(variant)
-            changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+            changes = audit_changes(before=before, after=after)
             if changes:
                 variant.save()
                 action = "variant.update"
