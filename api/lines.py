@@ -1,4 +1,4 @@
-"""What the operations that take lines of SKUs share (reservations, checkout, orders)."""
+"""What the operations that take lines of SKUs share (reservations, checkout, orders, purchase orders)."""
 from core.exceptions import NotFound
 from inventory.models import Variant
 from inventory.selectors import variant_get

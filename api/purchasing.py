@@ -17,13 +17,13 @@ from rest_framework.response import Response
 
 from api.fields import DecimalTextField, JsonBooleanField, StringField, WholeNumberField
 from api.exceptions import UNKNOWN
+from api.lines import line_variants
 from api.openapi import BAD_INPUT, FORBIDDEN, PAGE_PARAMETERS, UNAUTHENTICATED, WRITE_PARSERS
 from api.pagination import paginated_response
 from api.permissions import PRICES_PERM, HasDjangoPermission, ReadWritePermission
 from api.serializers import ErrorSerializer, IllegalTransitionSerializer, StatusChoiceField
-from core.exceptions import NotFound
-from inventory.models import Location, Variant
-from inventory.selectors import location_list, variant_get
+from inventory.models import Location
+from inventory.selectors import location_list
 from purchasing.models import PurchaseOrder, PurchaseOrderStatus
 from purchasing.selectors import (
     purchase_order_get,
@@ -314,21 +314,8 @@ def _order_body(request, order: PurchaseOrder) -> dict:
     return PurchaseOrderSerializer(fresh, context=_context(request)).data
 
 
-def _variants(lines: list[dict]) -> list[Variant]:
-    """Each line's variant, in order; 404 naming the first unknown SKU and its line."""
-    found: dict[str, Variant] = {}
-    for index, line in enumerate(lines, start=1):
-        sku = line["sku"]
-        if sku not in found:
-            try:
-                found[sku] = variant_get(sku=sku)
-            except NotFound:
-                raise NotFound(f"Line {index}: unknown SKU {sku!r}.", details={"sku": sku, "line": index}) from None
-    return [found[line["sku"]] for line in lines]
-
-
 def _line_requests(lines: list[dict]) -> list[PurchaseLineRequest]:
-    variants = _variants(lines)
+    variants = line_variants(lines)
     return [PurchaseLineRequest(variant=variant, quantity=line["quantity"], unit_cost=line.get("unit_cost"))
             for variant, line in zip(variants, lines, strict=True)]
 
